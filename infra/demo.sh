@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: brings the local stack up, builds the campaign-events
+# command, applies the migrations, then runs the demo sync (campaign-events demo).
+# Extra arguments go to the demo command (see: campaign-events demo --help).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+bash "$here/up.sh"
+source "$here/env.sh"
+dotnet build "$repo/src/CampaignEvents.Cli" -c Release -v quiet -nologo -clp:NoSummary
+cli="$repo/src/CampaignEvents.Cli/bin/Release/net10.0/campaign-events"
+"$cli" migrate
+"$cli" demo "$@"

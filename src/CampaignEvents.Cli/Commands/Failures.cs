@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CampaignEvents.Cli.Commands;
+
+/// <summary>
+/// Turns the failures an operator can fix (a setting, an unreachable server) into one line on
+/// standard error and exit code 1. Anything else is a bug and keeps its stack trace.
+/// </summary>
+static class Failures
+{
+    public const int Error = 1;
+
+    public static async Task<int> Guard(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception e) when (Explain(e) is { } line)
+        {
+            await Console.Error.WriteLineAsync($"error: {line}");
+            return Error;
+        }
+    }
+
+    public static string? Explain(Exception e) => e switch
+    {
+        SettingsException s => s.Message,
+        MigrationException m => $"migration {m.Message}",
+        OptionsValidationException o => $"setting {o.OptionsName}: {string.Join("; ", o.Failures)}",
+        OperationCanceledException => "cancelled",
+        _ => null,
+    };
+
+    /// <summary>Describes a database failure against the setting that named the database.</summary>
+    public static SettingsException Database(string setting, NpgsqlConnectionStringBuilder target, Exception e)
+    {
+        var reason = e switch
+        {
+            PostgresException pg => $"{pg.MessageText} ({pg.SqlState})",
+            NpgsqlException { InnerException: SocketException s } => $"nothing answers there ({s.SocketErrorCode}); is PostgreSQL running? (bash infra/up.sh)",
+            NpgsqlException { InnerException: TimeoutException } => "no answer before the timeout",
+            _ => e.Message,
+        };
+        return new SettingsException($"cannot use the database of setting ConnectionStrings:{setting} ({DatabaseSettings.Describe(target)}): {reason}", e);
+    }
+}

@@ -1,0 +1,7 @@
+using System.CommandLine;
+using CampaignEvents.Cli.Commands;
+
+var root = new RootCommand("campaign-events: keeps campaign contacts in a local PostgreSQL in step with an external database through RabbitMQ.");
+root.Subcommands.Add(MigrateCommand.Create());
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,58 @@
+using System.Reflection;
+using CampaignEvents.Infrastructure.Configuration;
+using DbUp;
+using DbUp.Engine.Output;
+using Npgsql;
+
+namespace CampaignEvents.Infrastructure.Database;
+
+/// <summary>
+/// Applies database/migrations/NNN_name.sql in order, once each, journaled in the table
+/// <c>schema_migrations</c> by DbUp. Safe to run any number of times.
+/// </summary>
+public static class Migrator
+{
+    public const string JournalTable = "schema_migrations";
+
+    public static IReadOnlyList<string> Apply(NpgsqlConnectionStringBuilder connection)
+    {
+        var upgrader = DeployChanges.To
+            .PostgresqlDatabase(connection.ConnectionString)
+            .WithScriptsEmbeddedInAssembly(Assembly.GetExecutingAssembly(), name => name.StartsWith("migrations/", StringComparison.Ordinal))
+            .JournalToPostgresqlTable("public", JournalTable)
+            .WithTransactionPerScript()
+            .LogTo(new SilentLog())
+            .Build();
+
+        var result = upgrader.PerformUpgrade();
+        if (!result.Successful)
+        {
+            var failed = result.ErrorScript?.Name ?? "a migration";
+            throw new MigrationException($"{Strip(failed)} failed: {result.Error.Message}", result.Error);
+        }
+
+        return [.. result.Scripts.Select(s => Strip(s.Name))];
+    }
+
+    /// <summary>Every migration this build carries, in the order they apply.</summary>
+    public static IReadOnlyList<string> Known() =>
+        [.. Assembly.GetExecutingAssembly().GetManifestResourceNames()
+            .Where(n => n.StartsWith("migrations/", StringComparison.Ordinal))
+            .Select(Strip)
+            .Order(StringComparer.Ordinal)];
+
+    static string Strip(string name) => name.StartsWith("migrations/", StringComparison.Ordinal) ? name["migrations/".Length..] : name;
+
+    sealed class SilentLog : IUpgradeLog
+    {
+        public void LogTrace(string format, params object[] args) { }
+        public void LogDebug(string format, params object[] args) { }
+        public void LogInformation(string format, params object[] args) { }
+        public void LogWarning(string format, params object[] args) { }
+        public void LogError(string format, params object[] args) { }
+        public void LogError(Exception ex, string format, params object[] args) { }
+    }
+}
+
+/// <summary>A migration failed; the message names the file and PostgreSQL's reason.</summary>
+public sealed class MigrationException(string message, Exception inner) : Exception(message, inner);

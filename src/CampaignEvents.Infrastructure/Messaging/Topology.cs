@@ -1,0 +1,32 @@
+namespace CampaignEvents.Infrastructure.Messaging;
+
+/// <summary>
+/// The names operators read in the RabbitMQ dashboard and upstream systems publish to. Short,
+/// kebab-case and stable: changing one is a breaking change of the public contract.
+/// </summary>
+public static class Topology
+{
+    /// <summary>Exchange for <c>ContactChanged</c> JSON.</summary>
+    public const string ContactChangedExchange = "contact-changed";
+
+    /// <summary>Exchange for <c>ContactDeleted</c> JSON.</summary>
+    public const string ContactDeletedExchange = "contact-deleted";
+
+    /// <summary>Exchange for <c>ContactChangeBatch</c> JSON (many changes per message).</summary>
+    public const string ContactChangeBatchExchange = "contact-change-batch";
+
+    /// <summary>Exchange for <c>CampaignChanged</c> JSON.</summary>
+    public const string CampaignChangedExchange = "campaign-changed";
+
+    /// <summary>The sync consumer's queue, bound to the three contact exchanges.</summary>
+    public const string ContactChangesQueue = "contact-changes";
+
+    /// <summary>The campaign consumer's queue, bound to <see cref="CampaignChangedExchange"/>.</summary>
+    public const string CampaignChangesQueue = "campaign-changes";
+
+    /// <summary>The reconciliation consumer's queue.</summary>
+    public const string ReconciliationQueue = "reconciliation";
+
+    /// <summary>MassTransit's convention: a queue's faulted messages go to "&lt;queue&gt;_error".</summary>
+    public static string ErrorQueue(string queue) => $"{queue}_error";
+}
