@@ -9,15 +9,35 @@ namespace CampaignEvents.Infrastructure.Messaging;
 
 public static class BusRegistration
 {
+    const string PartsKey = "CampaignEvents.BusParts";
+
+    /// <summary>
+    /// A role adds its consumers (and their definitions) to the one bus of the process; call
+    /// before <see cref="AddCampaignEventsBus"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddBusPart(this IHostApplicationBuilder builder, Action<IBusRegistrationConfigurator> part)
+    {
+        if (!builder.Properties.TryGetValue(PartsKey, out var value) || value is not List<Action<IBusRegistrationConfigurator>> parts)
+        {
+            parts = [];
+            builder.Properties[PartsKey] = parts;
+        }
+
+        parts.Add(part);
+        return builder;
+    }
+
     /// <summary>
     /// MassTransit on RabbitMQ with the project's conventions: plain JSON on the wire (no
     /// MassTransit envelope, so any language can publish), pinned exchange names, publisher
-    /// confirms. Each role adds its consumers through <paramref name="consumers"/>.
+    /// confirms, and the consumers every role added with <see cref="AddBusPart"/>.
     /// </summary>
-    public static IHostApplicationBuilder AddCampaignEventsBus(
-        this IHostApplicationBuilder builder,
-        Action<IBusRegistrationConfigurator> consumers)
+    public static IHostApplicationBuilder AddCampaignEventsBus(this IHostApplicationBuilder builder)
     {
+        var consumers = builder.Properties.TryGetValue(PartsKey, out var value) && value is List<Action<IBusRegistrationConfigurator>> parts
+            ? parts
+            : [];
+
         builder.Services.AddOptions<RabbitMqOptions>()
             .BindConfiguration(RabbitMqOptions.Section)
             .ValidateDataAnnotations()
@@ -25,7 +45,11 @@ public static class BusRegistration
 
         builder.Services.AddMassTransit(x =>
         {
-            consumers(x);
+            foreach (var part in consumers)
+            {
+                part(x);
+            }
+
             x.UsingRabbitMq((context, cfg) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;

@@ -1,0 +1,26 @@
+using System.CommandLine;
+using CampaignEvents.Cli.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace CampaignEvents.Cli.Commands;
+
+static class RunCommand
+{
+    public static Command Create()
+    {
+        var roles = new Option<Role[]>("--role")
+        {
+            Description = "Roles to host: source (captures the external database), sync (applies events locally), reconcile (checks and repairs drift). Repeat or list several; all by default.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var command = new Command("run", "Run the pipeline until Ctrl-C or SIGTERM; in-flight batches are finished before it stops.") { roles };
+        command.SetAction((parse, cancel) => Failures.Guard(async () =>
+        {
+            var chosen = parse.GetValue(roles) is { Length: > 0 } r ? r : PipelineHost.AllRoles;
+            using var host = PipelineHost.CreateBuilder(chosen).Build();
+            await host.RunAsync(cancel);
+            return 0;
+        }));
+        return command;
+    }
+}

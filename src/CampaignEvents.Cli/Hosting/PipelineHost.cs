@@ -1,0 +1,59 @@
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Reconciliation;
+using CampaignEvents.Source;
+using CampaignEvents.Sync;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace CampaignEvents.Cli.Hosting;
+
+/// <summary>The roles one process can host.</summary>
+public enum Role
+{
+    Source,
+    Sync,
+    Reconcile,
+}
+
+/// <summary>
+/// The composition root: one host with the chosen roles, used by <c>campaign-events run</c> and
+/// by the tests (which pass their own database and vhost as configuration overrides).
+/// </summary>
+public static class PipelineHost
+{
+    public static readonly Role[] AllRoles = [Role.Source, Role.Sync, Role.Reconcile];
+
+    public static HostApplicationBuilder CreateBuilder(IReadOnlyCollection<Role> roles, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.AddCampaignEventsDatabases();
+        if (roles.Contains(Role.Sync))
+        {
+            builder.AddContactSync();
+        }
+
+        if (roles.Contains(Role.Source))
+        {
+            builder.AddSourceAdapter();
+            builder.AddReconciliationSourceSide();
+        }
+
+        if (roles.Contains(Role.Reconcile))
+        {
+            builder.AddReconciliation();
+        }
+
+        builder.AddCampaignEventsBus();
+        return builder;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using CampaignEvents.Infrastructure.Configuration;
+using Xunit;
+
+namespace CampaignEvents.TestSupport.Stack;
+
+/// <summary>
+/// A RabbitMQ virtual host of its own for one test class (a class fixture), created through the
+/// management API and deleted with everything in it at the end.
+/// </summary>
+public sealed class IsolatedVhost : IAsyncLifetime
+{
+    HttpClient? http;
+
+    public RabbitMqOptions Rabbit { get; private set; } = new();
+
+    /// <summary>The management API of the test broker, authenticated as the stack's user.</summary>
+    public HttpClient Management => http ?? throw new InvalidOperationException("the vhost is not created yet");
+
+    public string Name => Rabbit.VirtualHost;
+
+    public async ValueTask InitializeAsync()
+    {
+        var stack = await TestStack.Get();
+        var name = $"ce-test-{Guid.NewGuid():N}"[..24];
+        http = CreateManagementClient(stack.Rabbit);
+        (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
+        (await http.PutAsJsonAsync(
+            $"api/permissions/{name}/{Uri.EscapeDataString(stack.Rabbit.Username)}",
+            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        Rabbit = new RabbitMqOptions
+        {
+            Host = stack.Rabbit.Host,
+            Port = stack.Rabbit.Port,
+            ManagementPort = stack.Rabbit.ManagementPort,
+            VirtualHost = name,
+            Username = stack.Rabbit.Username,
+            Password = stack.Rabbit.Password,
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (http is not null)
+        {
+            await http.DeleteAsync($"api/vhosts/{Name}");
+            http.Dispose();
+        }
+    }
+
+    /// <summary>Messages ready in a queue of this vhost, as the dashboard shows them (0 when the queue does not exist).</summary>
+    public async Task<long> MessagesReady(string queue)
+    {
+        var response = await Management.GetAsync($"api/queues/{Name}/{queue}");
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return 0;
+        }
+
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        return json.TryGetProperty("messages_ready", out var ready) && ready.ValueKind == System.Text.Json.JsonValueKind.Number ? ready.GetInt64() : 0;
+    }
+
+    public static HttpClient CreateManagementClient(RabbitMqOptions rabbit)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        return client;
+    }
+}
