@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CampaignEvents.Source.Configuration;
+
+/// <summary>How the source adapter captures changes.</summary>
+public enum CaptureMode
+{
+    /// <summary>Logical replication (pgoutput): initial snapshot, then a stream of changes. The default.</summary>
+    Replication,
+
+    /// <summary>Keyset polling on a monotonically increasing column, for sources without logical replication.</summary>
+    Polling,
+}
+
+/// <summary>
+/// The external database's shape and the capture settings, section <c>Source</c>
+/// (environment: <c>Source__ContactsTable</c> and so on). The defaults describe a source shaped
+/// like the local database: tables <c>campaigns</c> and <c>contacts</c>.
+/// Shared by the source adapter and the source side of reconciliation, so both read the same rows
+/// the same way.
+/// </summary>
+public sealed class SourceOptions
+{
+    public const string Section = "Source";
+
+    public CaptureMode Mode { get; set; } = CaptureMode.Replication;
+
+    [Required(AllowEmptyStrings = false)]
+    public string CampaignsTable { get; set; } = "public.campaigns";
+
+    [Required(AllowEmptyStrings = false)]
+    public string ContactsTable { get; set; } = "public.contacts";
+
+    /// <summary>Column of <see cref="ContactsTable"/> holding the campaign id (uuid).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string CampaignColumn { get; set; } = "campaign_id";
+
+    /// <summary>Column of <see cref="ContactsTable"/> holding the phone number, in any format libphonenumber parses.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string PhoneColumn { get; set; } = "phone_number";
+
+    /// <summary>Column holding the metadata as a JSON object; empty to build metadata from <see cref="MetadataColumns"/>.</summary>
+    public string MetadataColumn { get; set; } = "metadata";
+
+    /// <summary>When set (and <see cref="MetadataColumn"/> is empty), these columns are folded into a metadata object, by column name.</summary>
+    public string[] MetadataColumns { get; set; } = [];
+
+    /// <summary>Region used to read phone numbers written without a country code (ISO 3166 code, e.g. US).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DefaultRegion { get; set; } = "US";
+
+    /// <summary>Logical replication slot of the adapter on the source.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string SlotName { get; set; } = "campaign_events";
+
+    /// <summary>Publication the slot streams (created by the adapter for the two tables).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string PublicationName { get; set; } = "campaign_events";
+
+    /// <summary>Changes per published <c>ContactChangeBatch</c> message.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 2_000;
+
+    /// <summary>Polling mode: the monotonically increasing column (updated_at or a version) of both tables.</summary>
+    public string PollingColumn { get; set; } = "updated_at";
+
+    /// <summary>Polling mode: pause between polls when nothing changed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}
