@@ -218,6 +218,7 @@ public sealed partial class ReplicationCapture(
         long position = 0;
         await foreach (var message in replication.StartReplication(slot, replicationOptions, cancel))
         {
+            LogMessage(message.GetType().Name, message.WalEnd.ToString());
             switch (message)
             {
                 case BeginMessage begin:
@@ -459,6 +460,9 @@ public sealed partial class ReplicationCapture(
 
     [GeneratedRegex("^[0-9A-Fa-f-]+$")]
     private static partial Regex SnapshotNamePattern();
+
+    [LoggerMessage(Level = LogLevel.Trace, Message = "Replication message {Type} at {WalEnd}")]
+    partial void LogMessage(string type, string walEnd);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Created publication {Publication} on the source")]
     partial void LogPublicationCreated(string publication);

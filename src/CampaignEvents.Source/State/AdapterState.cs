@@ -16,7 +16,7 @@ public sealed record PollingPositions(string? CampaignsPosition, string? Campaig
 public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
 {
     const string SelectSnapshot = """
-        SELECT snapshot_lsn FROM source_adapter_state
+        SELECT snapshot_lsn::text FROM source_adapter_state
         WHERE capture_key = @key AND snapshot_completed_at IS NOT NULL
         """;
 
@@ -27,7 +27,7 @@ public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] 
 
     const string CompleteSnapshot = """
         INSERT INTO source_adapter_state (capture_key, snapshot_lsn, snapshot_completed_at)
-        VALUES (@key, @lsn, now())
+        VALUES (@key, @lsn::pg_lsn, now())
         ON CONFLICT (capture_key) DO UPDATE
         SET snapshot_lsn = excluded.snapshot_lsn, snapshot_completed_at = excluded.snapshot_completed_at, updated_at = now()
         """;
@@ -48,8 +48,8 @@ public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] 
     public async Task<ulong?> CompletedSnapshot(string key, CancellationToken cancel)
     {
         await using var connection = await local.OpenConnectionAsync(cancel);
-        var lsn = await connection.QuerySingleOrDefaultAsync<NpgsqlLogSequenceNumber?>(new CommandDefinition(SelectSnapshot, new { key }, cancellationToken: cancel));
-        return lsn is { } l ? (ulong)l : null;
+        var lsn = await connection.QuerySingleOrDefaultAsync<string?>(new CommandDefinition(SelectSnapshot, new { key }, cancellationToken: cancel));
+        return lsn is null ? null : (ulong)NpgsqlLogSequenceNumber.Parse(lsn);
     }
 
     public async Task ForgetSnapshotOf(string key, CancellationToken cancel)
@@ -61,7 +61,7 @@ public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] 
     public async Task SnapshotCompleted(string key, ulong lsn, CancellationToken cancel)
     {
         await using var connection = await local.OpenConnectionAsync(cancel);
-        await connection.ExecuteAsync(new CommandDefinition(CompleteSnapshot, new { key, lsn = new NpgsqlLogSequenceNumber(lsn) }, cancellationToken: cancel));
+        await connection.ExecuteAsync(new CommandDefinition(CompleteSnapshot, new { key, lsn = new NpgsqlLogSequenceNumber(lsn).ToString() }, cancellationToken: cancel));
     }
 
     public async Task<PollingPositions> Polling(string key, CancellationToken cancel)
