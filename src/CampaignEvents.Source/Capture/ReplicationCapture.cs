@@ -378,16 +378,29 @@ public sealed partial class ReplicationCapture(
         var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight);
         ulong reported = 0;
         long published = 0;
+        var bufferedSince = 0L;
         while (!cancel.IsCancellationRequested)
         {
+            // a partly filled batch waits at most FlushDelay from its first change, busy or quiet
+            if (publisher.Buffered > 0 && Environment.TickCount64 - bufferedSince >= (long)settings.FlushDelay.TotalMilliseconds)
+            {
+                await publisher.Flush(cancel);
+            }
+
             if (input.TryRead(out var next))
             {
+                var wasEmpty = publisher.Buffered == 0;
                 await publisher.Add(next, cancel);
+                if (wasEmpty && publisher.Buffered > 0)
+                {
+                    bufferedSince = Environment.TickCount64;
+                }
             }
             else
             {
-                // quiet: let a partly filled batch wait a moment for more, then send it
-                var wait = publisher.Buffered > 0 ? settings.FlushDelay : publisher.InFlight > 0 ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromMilliseconds(200);
+                var wait = publisher.Buffered > 0
+                    ? TimeSpan.FromMilliseconds(Math.Max(1, (long)settings.FlushDelay.TotalMilliseconds - (Environment.TickCount64 - bufferedSince)))
+                    : publisher.InFlight > 0 ? TimeSpan.FromMilliseconds(5) : TimeSpan.FromMilliseconds(200);
                 using var pause = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 pause.CancelAfter(wait);
                 try
@@ -396,7 +409,6 @@ public sealed partial class ReplicationCapture(
                 }
                 catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
                 {
-                    await publisher.Flush(cancel);
                 }
             }
 
