@@ -130,9 +130,7 @@ static class StatusCommand
 
     static async Task<(IReadOnlyList<QueueStatus>, string?)> QueueDepths(RabbitMqOptions rabbit, CancellationToken cancel)
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        using var http = ManagementClient(rabbit);
         var result = new List<QueueStatus>();
         try
         {
@@ -165,6 +163,15 @@ static class StatusCommand
         {
             return (result, $"the management API at {http.BaseAddress} did not answer within 10 s");
         }
+    }
+
+    /// <summary>The RabbitMQ management API (dashboard port), authenticated as the configured user.</summary>
+    public static HttpClient ManagementClient(RabbitMqOptions rabbit)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        return http;
     }
 
     static long Number(JsonElement json, string name) =>
