@@ -1,8 +1,3 @@
-using System.CommandLine;
-using CampaignEvents.Cli.Commands;
+using CampaignEvents.Cli;
 
-var root = new RootCommand("campaign-events: keeps campaign contacts in a local PostgreSQL in step with an external database through RabbitMQ.");
-root.Subcommands.Add(MigrateCommand.Create());
-root.Subcommands.Add(RunCommand.Create());
-
-return await root.Parse(args).InvokeAsync();
+return await CliRoot.Create().Parse(args).InvokeAsync();

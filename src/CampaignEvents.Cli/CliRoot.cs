@@ -1,0 +1,20 @@
+using System.CommandLine;
+using CampaignEvents.Cli.Commands;
+using CampaignEvents.Cli.Commands.Publish;
+using CampaignEvents.Cli.Commands.Status;
+
+namespace CampaignEvents.Cli;
+
+/// <summary>Every command of campaign-events (the tests parse docker-compose.yml's commands with it).</summary>
+public static class CliRoot
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("campaign-events: keeps campaign contacts in a local PostgreSQL in step with an external database through RabbitMQ.");
+        root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(PublishCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        return root;
+    }
+}
