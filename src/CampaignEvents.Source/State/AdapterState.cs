@@ -33,7 +33,8 @@ public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] 
         """;
 
     const string SelectPolling = """
-        SELECT campaigns_position, campaigns_last_id, contacts_position, contacts_last_id
+        SELECT campaigns_position AS "CampaignsPosition", campaigns_last_id AS "CampaignsLastId",
+               contacts_position AS "ContactsPosition", contacts_last_id AS "ContactsLastId"
         FROM source_adapter_state WHERE capture_key = @key
         """;
 
