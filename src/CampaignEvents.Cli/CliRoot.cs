@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CampaignEvents.Cli.Commands;
+using CampaignEvents.Cli.Commands.Bench;
 using CampaignEvents.Cli.Commands.Publish;
 using CampaignEvents.Cli.Commands.Status;
 
@@ -15,6 +16,7 @@ public static class CliRoot
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(new Command("bench", "Benchmarks on throwaway databases and a throwaway vhost; each prints its reference from the same run.") { SourceBenchCommand.InitialSync(), SourceBenchCommand.Streaming() });
         return root;
     }
 }
