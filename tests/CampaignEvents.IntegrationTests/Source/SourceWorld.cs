@@ -211,12 +211,20 @@ public sealed class SourceWorld : IAsyncDisposable
             await process.WaitForExitAsync();
         }
 
-        await StopAdapters();
-        await Oracle.DisposeAsync();
-        await DropSlots();
-        await Source.DisposeAsync();
-        await Databases.Drop(Stack, SourceDb.Database!);
-        await Databases.Drop(Stack, LocalDb.Database!);
+        try
+        {
+            await StopAdapters();
+            await Oracle.DisposeAsync();
+            await DropSlots();
+        }
+        finally
+        {
+            // the databases go even when a slot would not: a logical slot blocks DROP DATABASE, so FORCE is not enough then
+            await Source.DisposeAsync();
+            await Databases.Drop(Stack, SourceDb.Database!);
+            await Databases.Drop(Stack, LocalDb.Database!);
+        }
+
         await Vhost.Management.DeleteAsync($"api/queues/{Vhost.Name}/oracle-{Slot}-batches");
         await Vhost.Management.DeleteAsync($"api/queues/{Vhost.Name}/oracle-{Slot}-campaigns");
     }
