@@ -219,7 +219,7 @@ public sealed class SourceWorld : IAsyncDisposable
         }
         finally
         {
-            // the databases go even when a slot would not: a logical slot blocks DROP DATABASE, so FORCE is not enough then
+            // dropped even when stopping failed (a slot left behind makes this fail loudly, which is wanted)
             await Source.DisposeAsync();
             await Databases.Drop(Stack, SourceDb.Database!);
             await Databases.Drop(Stack, LocalDb.Database!);
