@@ -129,6 +129,8 @@ public sealed class SourcePreflightTests(IsolatedSourceDatabase source) : IClass
         start.Environment["ConnectionStrings__Contacts"] = stack.Postgres.ConnectionString;
         start.Environment["RabbitMq__Password"] = stack.Rabbit.Password;
         start.Environment["Source__SlotName"] = "never_created";
+        start.Environment["Observability__MetricsPort"] = "0";
+        start.Environment["Observability__HealthPort"] = "0";
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -116,6 +116,9 @@ public sealed class SourceWorld : IAsyncDisposable
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // tests run side by side: no fixed metrics or health port
+        start.Environment["Observability__MetricsPort"] = "0";
+        start.Environment["Observability__HealthPort"] = "0";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
