@@ -7,6 +7,8 @@ using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using RabbitMQ.Client;
@@ -44,6 +46,13 @@ public static class SyncHarness
 
         var host = PipelineHost.CreateBuilder([Role.Sync], settings).Build();
         await host.StartAsync();
+        // the bus declares its exchanges and queues once started; publishers need them
+        var health = await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        if (health != BusHealthStatus.Healthy)
+        {
+            throw new InvalidOperationException($"the sync host's bus is {health} after 30 s");
+        }
+
         return host;
     }
 
