@@ -131,6 +131,16 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
         Assert.Equal("+12015550701", Assert.Single(await Contacts(fixture.Database.DataSource, campaign)).PhoneNumber);
     }
 
+    [Fact]
+    public async Task A_wrong_sync_setting_stops_the_start_with_a_message_naming_it()
+    {
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartSync(
+            fixture.Database.Connection.ConnectionString,
+            fixture.Vhost.Rabbit,
+            new Dictionary<string, string?> { ["Sync:PrefetchCount"] = "10", ["Sync:BatchMessageLimit"] = "100" }));
+        Assert.Contains("Sync:PrefetchCount (10) must be at least Sync:BatchMessageLimit (100)", error.Message, StringComparison.Ordinal);
+    }
+
     internal static ContactChanged Change(Guid campaign, string phone, long version, string metadata) => new()
     {
         EventId = Guid.NewGuid(), CampaignId = campaign, PhoneNumber = phone, Version = version,

@@ -45,7 +45,16 @@ public static class SyncHarness
         }
 
         var host = PipelineHost.CreateBuilder([Role.Sync], settings).Build();
-        await host.StartAsync();
+        try
+        {
+            await host.StartAsync();
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
         // the bus declares its exchanges and queues once started; publishers need them
         var health = await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
         if (health != BusHealthStatus.Healthy)
