@@ -51,6 +51,8 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
             SELECT campaign_id, phone_number, metadata, version, now(), now()
             FROM guarded
             WHERE metadata IS NOT NULL
+            -- two batches under shared bucket locks lock their rows in one global order: no deadlock
+            ORDER BY campaign_id, phone_number
             ON CONFLICT (campaign_id, phone_number) DO UPDATE
                 SET metadata = excluded.metadata, version = excluded.version,
                     applied_at = excluded.applied_at, updated_at = excluded.updated_at

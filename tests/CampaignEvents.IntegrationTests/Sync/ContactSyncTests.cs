@@ -132,6 +132,23 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
     }
 
     [Fact]
+    public async Task An_invalid_campaign_event_ends_in_its_error_queue_with_its_reason()
+    {
+        var id = Guid.NewGuid();
+        var badConfig = $$"""{"eventId":"{{Guid.NewGuid()}}","id":"{{id}}","name":"n","type":"voice","status":"active","config":"text","version":1,"occurredAt":"2026-01-01T00:00:00Z"}""";
+        var missingName = $$"""{"eventId":"{{Guid.NewGuid()}}","id":"{{Guid.NewGuid()}}","type":"voice","status":"active","config":{},"version":1,"occurredAt":"2026-01-01T00:00:00Z"}""";
+        await PublishRaw(fixture.Broker, [(Topology.CampaignChangedExchange, badConfig), (Topology.CampaignChangedExchange, missingName)]);
+
+        var errors = new List<QueuedMessage>();
+        await Eventually.Until(
+            async () => (errors = await Peek(fixture.Vhost, Topology.ErrorQueue(Topology.CampaignChangesQueue))).Count(e => e.Payload == badConfig || e.Payload == missingName) == 2,
+            Deadline, "both campaign events in campaign-changes_error");
+        Assert.Contains("config must be a JSON object", errors.Single(e => e.Payload == badConfig).Header("MT-Fault-Message"), StringComparison.Ordinal);
+        Assert.Contains("name", errors.Single(e => e.Payload == missingName).Header("MT-Fault-Message"), StringComparison.Ordinal);
+        Assert.Equal(0, await Count(fixture.Database.DataSource, "SELECT count(*) FROM campaigns WHERE id = @id", new { id }));
+    }
+
+    [Fact]
     public async Task A_wrong_sync_setting_stops_the_start_with_a_message_naming_it()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartSync(
