@@ -149,6 +149,23 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
     }
 
     [Fact]
+    public async Task Tombstones_older_than_the_retention_are_removed_and_younger_ones_kept()
+    {
+        var campaign = await InsertCampaign(fixture.Database.DataSource);
+        await Count(fixture.Database.DataSource, """
+            INSERT INTO contact_tombstones (campaign_id, phone_number, version, deleted_at)
+            VALUES (@campaign, '+12015550900', 1, now() - interval '8 days'), (@campaign, '+12015550901', 1, now() - interval '6 days')
+            RETURNING 0
+            """, new { campaign });
+        var cleanup = fixture.Host.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<CampaignEvents.Sync.Tombstones.TombstoneCleanup>().Single();
+
+        await cleanup.RunOnce(CancellationToken.None);
+
+        Assert.Equal(1, await Count(fixture.Database.DataSource, "SELECT count(*) FROM contact_tombstones WHERE campaign_id = @campaign AND phone_number = '+12015550901'", new { campaign }));
+        Assert.Equal(0, await Count(fixture.Database.DataSource, "SELECT count(*) FROM contact_tombstones WHERE campaign_id = @campaign AND phone_number = '+12015550900'", new { campaign }));
+    }
+
+    [Fact]
     public async Task A_wrong_sync_setting_stops_the_start_with_a_message_naming_it()
     {
         var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartSync(
