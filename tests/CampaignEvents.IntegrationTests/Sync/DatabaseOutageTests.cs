@@ -40,11 +40,14 @@ public sealed class DatabaseOutageTests(IsolatedVhost vhost) : IClassFixture<Iso
         var outage = Stopwatch.StartNew();
         await Eventually.Until(async () => { await Burst(); return outage.Elapsed > TimeSpan.FromSeconds(12); }, TimeSpan.FromSeconds(30), "events during a 12 s outage");
         await postgres.StartServer();
+        var down = outage.Elapsed;
         await Eventually.Until(async () => { await Burst(); return outage.Elapsed > TimeSpan.FromSeconds(14); }, TimeSpan.FromSeconds(30), "events after the outage");
 
         await Eventually.Until(
             async () => await Count(dataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @campaign", new { campaign }) == published,
             TimeSpan.FromSeconds(90), () => $"all {published} events applied");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"{published} events, database down {down.TotalSeconds:0.0} s; all applied {(outage.Elapsed - down).TotalSeconds:0.0} s after the restart, none in the error queue");
         Assert.Empty(await Peek(vhost, Topology.ErrorQueue(Topology.ContactChangesQueue)));
         await host.StopAsync();
     }
