@@ -16,7 +16,13 @@ public static class CliRoot
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
-        root.Subcommands.Add(new Command("bench", "Benchmarks on throwaway databases and a throwaway vhost; each prints its reference from the same run.") { SourceBenchCommand.InitialSync(), SourceBenchCommand.Streaming() });
+        root.Subcommands.Add(ErrorsCommand.Create());
+        root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.")
+        {
+            Commands.Bench.SyncBenchCommand.Create(),
+            SourceBenchCommand.InitialSync(),
+            SourceBenchCommand.Streaming(),
+        });
         return root;
     }
 }
