@@ -1,3 +1,13 @@
+using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Reconciliation.LocalSide;
+using CampaignEvents.Reconciliation.Reconciling;
+using CampaignEvents.Reconciliation.Scheduling;
+using CampaignEvents.Reconciliation.SourceSide;
+using CampaignEvents.Source.Configuration;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace CampaignEvents.Reconciliation;
@@ -7,14 +17,50 @@ public static class ReconciliationRegistration
     /// <summary>The reconcile role: compares digests of both sides and reports or repairs drift.</summary>
     public static IHostApplicationBuilder AddReconciliation(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 6): register the reconciliation consumer
+        builder.Services.AddOptions<ReconciliationOptions>()
+            .BindConfiguration(ReconciliationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LocalContacts>();
+        builder.Services.AddSingleton<ReconciliationRuns>();
+        builder.Services.AddScoped<Reconciler>();
+        builder.Services.AddScoped<Campaigns>();
+        builder.Services.AddHostedService<ScheduledReconciliation>();
+        builder.AddBusPart(x =>
+        {
+            x.AddConsumer<ReconcileCampaignConsumer, ReconcileCampaignConsumerDefinition>();
+            AddSourceClients(x);
+        });
         return builder;
     }
 
-    /// <summary>The source side of reconciliation: answers digest and key requests from the external database.</summary>
+    /// <summary>The source side of reconciliation: answers digest and key requests from the external database, and re-publishes drifted keys.</summary>
     public static IHostApplicationBuilder AddReconciliationSourceSide(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 6): register the digest responder
+        builder.Services.AddOptions<SourceOptions>()
+            .BindConfiguration(SourceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SourceContacts>();
+        builder.AddBusPart(x =>
+        {
+            x.AddConsumer<DigestSourceContactsConsumer, SourceSideConsumerDefinition<DigestSourceContactsConsumer>>();
+            x.AddConsumer<ListSourceKeysConsumer, SourceSideConsumerDefinition<ListSourceKeysConsumer>>();
+            x.AddConsumer<RepairSourceContactsConsumer, SourceSideConsumerDefinition<RepairSourceContactsConsumer>>();
+            x.AddConsumer<ListSourceCampaignsConsumer, SourceSideConsumerDefinition<ListSourceCampaignsConsumer>>();
+        });
         return builder;
+    }
+
+    /// <summary>Request clients for the source side's queues (also used by the reconcile command).</summary>
+    public static void AddSourceClients(IBusRegistrationConfigurator x)
+    {
+        x.AddRequestClient<DigestSourceContacts>(new Uri($"queue:{Topology.ReconciliationSourceDigestQueue}"));
+        x.AddRequestClient<ListSourceKeys>(new Uri($"queue:{Topology.ReconciliationSourceKeysQueue}"));
+        x.AddRequestClient<RepairSourceContacts>(new Uri($"queue:{Topology.ReconciliationSourceRepairQueue}"));
+        x.AddRequestClient<ListSourceCampaigns>(new Uri($"queue:{Topology.ReconciliationSourceCampaignsQueue}"));
+        x.AddRequestClient<ReconcileCampaign>(new Uri($"queue:{Topology.ReconciliationQueue}"));
     }
 }
