@@ -54,13 +54,17 @@ public static class ReconciliationRegistration
         return builder;
     }
 
-    /// <summary>Request clients for the source side's queues (also used by the reconcile command).</summary>
+    /// <summary>
+    /// Request clients for the source side's queues and the reconciliation queue. They send to the
+    /// queue's own exchange (<c>exchange:</c>), not <c>queue:</c>: a sender would declare the queue as a
+    /// classic queue, and these are quorum queues declared by their consumers.
+    /// </summary>
     public static void AddSourceClients(IBusRegistrationConfigurator x)
     {
-        x.AddRequestClient<DigestSourceContacts>(new Uri($"queue:{Topology.ReconciliationSourceDigestQueue}"));
-        x.AddRequestClient<ListSourceKeys>(new Uri($"queue:{Topology.ReconciliationSourceKeysQueue}"));
-        x.AddRequestClient<RepairSourceContacts>(new Uri($"queue:{Topology.ReconciliationSourceRepairQueue}"));
-        x.AddRequestClient<ListSourceCampaigns>(new Uri($"queue:{Topology.ReconciliationSourceCampaignsQueue}"));
-        x.AddRequestClient<ReconcileCampaign>(new Uri($"queue:{Topology.ReconciliationQueue}"));
+        x.AddRequestClient<DigestSourceContacts>(new Uri($"exchange:{Topology.ReconciliationSourceDigestQueue}"));
+        x.AddRequestClient<ListSourceKeys>(new Uri($"exchange:{Topology.ReconciliationSourceKeysQueue}"));
+        x.AddRequestClient<RepairSourceContacts>(new Uri($"exchange:{Topology.ReconciliationSourceRepairQueue}"));
+        x.AddRequestClient<ListSourceCampaigns>(new Uri($"exchange:{Topology.ReconciliationSourceCampaignsQueue}"));
+        x.AddRequestClient<ReconcileCampaign>(new Uri($"exchange:{Topology.ReconciliationQueue}"));
     }
 }

@@ -4,26 +4,30 @@ namespace CampaignEvents.Contracts.Reconciliation;
 /// The outcome of reconciling one campaign, published to the exchange <c>campaign-reconciled</c>
 /// and stored in <c>reconciliation_runs</c>. <see cref="Outcome"/> is one of
 /// <see cref="ReconciliationOutcomes"/>.
+/// No property is <c>required</c>, unlike events that only flow one way: this record is also a
+/// response, and the raw JSON deserializer tries every awaited response type on a bus's response
+/// endpoint before the request id picks the right one, so a response must deserialize from any
+/// other response's JSON without throwing.
 /// </summary>
 public sealed record CampaignReconciled
 {
     /// <summary>Id of the run (the row in <c>reconciliation_runs</c>); empty when the run failed before it was stored.</summary>
-    public required Guid RunId { get; init; }
+    public Guid RunId { get; init; }
 
     /// <summary>The campaign reconciled.</summary>
-    public required Guid CampaignId { get; init; }
+    public Guid CampaignId { get; init; }
 
     /// <summary><c>consistent</c>, <c>drift</c>, <c>repaired</c> or <c>error</c>.</summary>
-    public required string Outcome { get; init; }
+    public string Outcome { get; init; } = "";
 
     /// <summary>The reason, when <see cref="Outcome"/> is <c>error</c>.</summary>
     public string? Error { get; init; }
 
     /// <summary>The started at.</summary>
-    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
 
     /// <summary>The finished at.</summary>
-    public required DateTimeOffset FinishedAt { get; init; }
+    public DateTimeOffset FinishedAt { get; init; }
 
     /// <summary>Contacts the source holds for the campaign (valid phones only).</summary>
     public long SourceContacts { get; init; }

@@ -3,7 +3,8 @@ namespace CampaignEvents.Contracts.Reconciliation;
 // Requests from the reconciliation consumer to the source side, and their responses. Each request
 // type has a queue of its own (the raw JSON serializer accepts any type, so one endpoint per type
 // keeps consumers from seeing each other's messages), and every response carries Error instead of
-// a fault, so the requester gets one typed answer.
+// a fault, so the requester gets one typed answer. Responses have no required properties: see
+// CampaignReconciled.
 
 /// <summary>Digest levels: 256 buckets over the whole campaign, or 65,536 sub-buckets inside some buckets.</summary>
 public enum DigestLevel
@@ -31,7 +32,7 @@ public sealed record DigestSourceContacts
 public sealed record SourceContactsDigested
 {
     /// <summary>The campaign id.</summary>
-    public required Guid CampaignId { get; init; }
+    public Guid CampaignId { get; init; }
 
     /// <summary>The campaign exists.</summary>
     public bool CampaignExists { get; init; }
@@ -79,7 +80,7 @@ public sealed record ListSourceKeys
 public sealed record SourceKeysListed
 {
     /// <summary>The campaign id.</summary>
-    public required Guid CampaignId { get; init; }
+    public Guid CampaignId { get; init; }
 
     /// <summary>The WAL position taken just before the read's snapshot.</summary>
     public long Lsn { get; init; }
@@ -124,7 +125,7 @@ public sealed record RepairSourceContacts
 public sealed record SourceContactsRepaired
 {
     /// <summary>The campaign id.</summary>
-    public required Guid CampaignId { get; init; }
+    public Guid CampaignId { get; init; }
 
     /// <summary>The lsn.</summary>
     public long Lsn { get; init; }

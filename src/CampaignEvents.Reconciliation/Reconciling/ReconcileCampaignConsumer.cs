@@ -40,7 +40,7 @@ public sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvide
         await context.Publish(report);
         if (context.ResponseAddress is not null)
         {
-            await context.RespondAsync(report);
+            await context.Answer(report);
         }
     }
 }

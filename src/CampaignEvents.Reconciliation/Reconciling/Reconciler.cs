@@ -257,7 +257,7 @@ public sealed class Reconciler(
         Response<TResponse> response;
         try
         {
-            response = await client.GetResponse<TResponse>(request, cancel, RequestTimeout.After(ms: (int)timeout.TotalMilliseconds));
+            response = await client.Ask<TRequest, TResponse>(request, timeout, cancel);
         }
         catch (RequestTimeoutException e)
         {

@@ -14,7 +14,7 @@ public sealed class Campaigns(LocalContacts local, IRequestClient<ListSourceCamp
         Response<SourceCampaignsListed> answer;
         try
         {
-            answer = await source.GetResponse<SourceCampaignsListed>(new ListSourceCampaigns { RequestedBy = NewId.NextGuid() }, cancel, RequestTimeout.After(ms: (int)timeout.TotalMilliseconds));
+            answer = await source.Ask<ListSourceCampaigns, SourceCampaignsListed>(new ListSourceCampaigns { RequestedBy = NewId.NextGuid() }, timeout, cancel);
         }
         catch (RequestTimeoutException e)
         {

@@ -29,7 +29,7 @@ public sealed class DigestSourceContactsConsumer(SourceContacts source, ILogger<
             answer = new SourceContactsDigested { CampaignId = context.Message.CampaignId, Error = SourceFailure.Describe(e) };
         }
 
-        await context.RespondAsync(answer);
+        await context.Answer(answer);
     }
 }
 
@@ -48,7 +48,7 @@ public sealed class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSo
             answer = new SourceKeysListed { CampaignId = context.Message.CampaignId, Error = SourceFailure.Describe(e) };
         }
 
-        await context.RespondAsync(answer);
+        await context.Answer(answer);
     }
 }
 
@@ -67,7 +67,7 @@ public sealed class ListSourceCampaignsConsumer(SourceContacts source, ILogger<L
             answer = new SourceCampaignsListed { Error = SourceFailure.Describe(e) };
         }
 
-        await context.RespondAsync(answer);
+        await context.Answer(answer);
     }
 }
 
@@ -138,7 +138,7 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
             answer = new SourceContactsRepaired { CampaignId = request.CampaignId, Error = SourceFailure.Describe(e) };
         }
 
-        await context.RespondAsync(answer);
+        await context.Answer(answer);
     }
 }
 
