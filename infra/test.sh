@@ -9,6 +9,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 bash "$here/up.sh"
 source "$here/env.sh"
 
+# docker-compose.yml is validated by a test with Debian's docker-compose (no Docker engine needed)
+if ! command -v docker-compose >/dev/null 2>&1; then
+  echo "[infra] installing docker-compose (used to validate docker-compose.yml)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+fi
+
 results="$repo/TestResults"
 rm -rf "$results"
 status=0

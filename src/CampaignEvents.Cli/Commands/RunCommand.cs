@@ -17,7 +17,9 @@ static class RunCommand
         command.SetAction((parse, cancel) => Failures.Guard(async () =>
         {
             var chosen = parse.GetValue(roles) is { Length: > 0 } r ? r : PipelineHost.AllRoles;
-            using var host = PipelineHost.CreateBuilder(chosen).Build();
+            var builder = PipelineHost.CreateBuilder(chosen, serveOperatorEndpoints: true);
+            await Preflight.Check(builder.Configuration, chosen, cancel);
+            using var host = builder.Build();
             await host.RunAsync(cancel);
             return 0;
         }));

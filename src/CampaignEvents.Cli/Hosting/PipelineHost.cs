@@ -1,4 +1,6 @@
+using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Observability;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Reconciliation;
 using CampaignEvents.Source;
@@ -24,7 +26,10 @@ public static class PipelineHost
 {
     public static readonly Role[] AllRoles = [Role.Source, Role.Sync, Role.Reconcile];
 
-    public static HostApplicationBuilder CreateBuilder(IReadOnlyCollection<Role> roles, IDictionary<string, string?>? overrides = null)
+    /// <param name="roles">The roles to host.</param>
+    /// <param name="overrides">Configuration that wins over appsettings.json and the environment (tests pass their database and vhost).</param>
+    /// <param name="serveOperatorEndpoints">Serve metrics and health on loopback (campaign-events run does; tests do not).</param>
+    public static HostApplicationBuilder CreateBuilder(IReadOnlyCollection<Role> roles, IDictionary<string, string?>? overrides = null, bool serveOperatorEndpoints = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -37,6 +42,23 @@ public static class PipelineHost
         }
 
         builder.AddCampaignEventsDatabases();
+        var databases = new List<string>();
+        if (roles.Contains(Role.Sync) || roles.Contains(Role.Reconcile))
+        {
+            databases.Add(DatabaseSettings.Contacts);
+        }
+
+        if (roles.Contains(Role.Source))
+        {
+            databases.Add(DatabaseSettings.Source);
+        }
+
+        builder.AddCampaignEventsLogging([.. databases]);
+        if (serveOperatorEndpoints)
+        {
+            builder.AddOperatorEndpoints();
+        }
+
         if (roles.Contains(Role.Sync))
         {
             builder.AddContactSync();

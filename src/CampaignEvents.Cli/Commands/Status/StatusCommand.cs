@@ -1,0 +1,239 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Source.Configuration;
+using Dapper;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using Spectre.Console;
+
+namespace CampaignEvents.Cli.Commands.Status;
+
+/// <summary>
+/// One look at the whole pipeline: per campaign what the local database holds, the source's
+/// replication slot and its lag, the queues operators watch, the last reconciliation.
+/// </summary>
+static class StatusCommand
+{
+    static readonly string[] Queues =
+    [
+        Topology.ContactChangesQueue, Topology.ErrorQueue(Topology.ContactChangesQueue),
+        Topology.CampaignChangesQueue, Topology.ErrorQueue(Topology.CampaignChangesQueue),
+        Topology.ReconciliationQueue, Topology.ErrorQueue(Topology.ReconciliationQueue),
+    ];
+
+    const string CampaignsSql = """
+        SELECT c.id AS id, c.name AS name,
+               coalesce(k.rows, 0) AS localrows,
+               coalesce(t.tombstones, 0) AS tombstones,
+               k.last_version AS lastversion, k.last_applied_at AS lastappliedat,
+               r.outcome AS lastreconciliation, r.finished_at AS lastreconciledat
+        FROM campaigns c
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS rows, max(version) AS last_version, max(applied_at) AS last_applied_at
+            FROM contacts WHERE campaign_id = c.id) k ON true
+        LEFT JOIN LATERAL (
+            SELECT count(*) AS tombstones FROM contact_tombstones WHERE campaign_id = c.id) t ON true
+        LEFT JOIN LATERAL (
+            SELECT outcome, finished_at FROM reconciliation_runs
+            WHERE campaign_id = c.id ORDER BY started_at DESC LIMIT 1) r ON true
+        ORDER BY c.name, c.id
+        """;
+
+    const string SlotSql = """
+        SELECT active,
+               pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag_bytes,
+               confirmed_flush_lsn::text AS confirmed_flush_lsn
+        FROM pg_replication_slots WHERE slot_name = @slot
+        """;
+
+    public static Command Create()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the status as JSON for machines." };
+        var command = new Command("status", "Show, per campaign, the local rows, the last applied version and time and the last reconciliation; the source's replication slot and its lag; the depth and consumers of the queues (from the RabbitMQ management API). Exit code 1 when a part does not answer.") { json };
+        command.SetAction((parse, cancel) => Failures.Guard(async () =>
+        {
+            var report = await Collect(Settings.Load(), cancel);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+            }
+            else
+            {
+                Print(report);
+            }
+
+            return report.Reachable ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static async Task<StatusReport> Collect(IConfiguration configuration, CancellationToken cancel)
+    {
+        var local = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
+        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var source = configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
+
+        IReadOnlyList<CampaignStatus> campaigns = [];
+        string? localError = null;
+        try
+        {
+            await using var connection = new NpgsqlConnection(local.ConnectionString);
+            await connection.OpenAsync(cancel);
+            campaigns = [.. await connection.QueryAsync<CampaignStatus>(new CommandDefinition(CampaignsSql, cancellationToken: cancel))];
+        }
+        catch (NpgsqlException e)
+        {
+            localError = Failures.Database(DatabaseSettings.Contacts, local, e).Message;
+        }
+
+        SlotStatus? slot = null;
+        string? sourceError = null;
+        try
+        {
+            var target = DatabaseSettings.Require(configuration, DatabaseSettings.Source);
+            try
+            {
+                await using var connection = new NpgsqlConnection(target.ConnectionString);
+                await connection.OpenAsync(cancel);
+                var row = await connection.QuerySingleOrDefaultAsync<(bool Active, long? LagBytes, string? ConfirmedFlushLsn)?>(
+                    new CommandDefinition(SlotSql, new { slot = source.SlotName }, cancellationToken: cancel));
+                slot = row is { } r
+                    ? new SlotStatus(source.SlotName, true, r.Active, r.LagBytes, r.ConfirmedFlushLsn)
+                    : new SlotStatus(source.SlotName, false, false, null, null);
+            }
+            catch (NpgsqlException e)
+            {
+                sourceError = Failures.Database(DatabaseSettings.Source, target, e).Message;
+            }
+        }
+        catch (SettingsException e)
+        {
+            sourceError = e.Message;
+        }
+
+        var (queues, brokerError) = await QueueDepths(rabbit, cancel);
+        return new StatusReport
+        {
+            LocalDatabase = DatabaseSettings.Describe(local),
+            LocalError = localError,
+            Campaigns = campaigns,
+            Slot = slot,
+            SourceError = sourceError,
+            Broker = rabbit.Describe(),
+            BrokerError = brokerError,
+            Queues = queues,
+        };
+    }
+
+    static async Task<(IReadOnlyList<QueueStatus>, string?)> QueueDepths(RabbitMqOptions rabbit, CancellationToken cancel)
+    {
+        using var http = ManagementClient(rabbit);
+        var result = new List<QueueStatus>();
+        try
+        {
+            foreach (var name in Queues)
+            {
+                using var response = await http.GetAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{name}", cancel);
+                if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                    result.Add(new QueueStatus(name, false, 0, 0, 0));
+                    continue;
+                }
+
+                if (response.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+                {
+                    return (result, $"the management API at {http.BaseAddress} refused the user name or password (RabbitMq:Username, RabbitMq:Password)");
+                }
+
+                response.EnsureSuccessStatusCode();
+                var queue = await response.Content.ReadFromJsonAsync<JsonElement>(cancel);
+                result.Add(new QueueStatus(name, true, Number(queue, "messages_ready"), Number(queue, "messages_unacknowledged"), (int)Number(queue, "consumers")));
+            }
+
+            return (result, null);
+        }
+        catch (HttpRequestException e)
+        {
+            return (result, $"the management API at {http.BaseAddress} does not answer ({e.Message}); RabbitMq:ManagementPort");
+        }
+        catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return (result, $"the management API at {http.BaseAddress} did not answer within 10 s");
+        }
+    }
+
+    /// <summary>The RabbitMQ management API (dashboard port), authenticated as the configured user.</summary>
+    public static HttpClient ManagementClient(RabbitMqOptions rabbit)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/"), Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        return http;
+    }
+
+    static long Number(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
+
+    static void Print(StatusReport report)
+    {
+        AnsiConsole.MarkupLine($"[bold]Local database[/] {Markup.Escape(report.LocalDatabase)}");
+        if (report.LocalError is not null)
+        {
+            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.LocalError)}");
+        }
+        else if (report.Campaigns.Count == 0)
+        {
+            AnsiConsole.WriteLine("  no campaigns yet");
+        }
+        else
+        {
+            var table = new Table().AddColumns("campaign", "name", "local rows", "tombstones", "last version", "last applied", "last reconciliation");
+            foreach (var c in report.Campaigns)
+            {
+                table.AddRow(
+                    c.Id.ToString(),
+                    Markup.Escape(c.Name),
+                    c.LocalRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    c.Tombstones.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    c.LastVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                    c.LastAppliedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-",
+                    c.LastReconciliation is null ? "never" : $"{c.LastReconciliation} at {c.LastReconciledAt:u}");
+            }
+
+            AnsiConsole.Write(table);
+        }
+
+        AnsiConsole.MarkupLine("[bold]Source replication slot[/]");
+        if (report.SourceError is not null)
+        {
+            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.SourceError)}");
+        }
+        else if (report.Slot is { Exists: false } missing)
+        {
+            AnsiConsole.MarkupLine($"  {Markup.Escape(missing.Name)}: not created yet (the source adapter creates it on first start)");
+        }
+        else if (report.Slot is { } slot)
+        {
+            AnsiConsole.MarkupLine($"  {Markup.Escape(slot.Name)}: {(slot.Active ? "streaming" : "[yellow]no adapter connected[/]")}, lag {slot.LagBytes:N0} bytes of WAL, confirmed up to {slot.ConfirmedFlushLsn}");
+        }
+
+        AnsiConsole.MarkupLine($"[bold]Queues[/] {Markup.Escape(report.Broker)}");
+        if (report.BrokerError is not null)
+        {
+            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.BrokerError)}");
+        }
+        else
+        {
+            var queues = new Table().AddColumns("queue", "ready", "unacked", "consumers");
+            foreach (var q in report.Queues)
+            {
+                queues.AddRow(q.Name, q.Exists ? q.Ready.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "(not declared yet)", q.Unacknowledged.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), q.Consumers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            AnsiConsole.Write(queues);
+        }
+    }
+}

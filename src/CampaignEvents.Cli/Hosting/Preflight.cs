@@ -1,0 +1,49 @@
+using CampaignEvents.Cli.Commands;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+
+namespace CampaignEvents.Cli.Hosting;
+
+/// <summary>
+/// Checks, before a host starts, that every server its roles need answers with the configured
+/// settings, so a wrong setting ends the program with one line instead of retry noise.
+/// </summary>
+static class Preflight
+{
+    public static async Task Check(IConfiguration configuration, IReadOnlyCollection<Role> roles, CancellationToken cancel)
+    {
+        if (roles.Contains(Role.Sync) || roles.Contains(Role.Reconcile))
+        {
+            await Database(configuration, DatabaseSettings.Contacts, cancel);
+        }
+
+        if (roles.Contains(Role.Source))
+        {
+            await Database(configuration, DatabaseSettings.Source, cancel);
+        }
+
+        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        if (string.IsNullOrEmpty(rabbit.Password))
+        {
+            throw new SettingsException("setting RabbitMq:Password is missing: set the environment variable RabbitMq__Password (source infra/env.sh for the local stack)");
+        }
+
+        await using var connection = await BrokerConnection.Open(rabbit, "campaign-events preflight", cancel);
+    }
+
+    static async Task Database(IConfiguration configuration, string name, CancellationToken cancel)
+    {
+        var target = DatabaseSettings.Require(configuration, name);
+        try
+        {
+            await using var connection = new NpgsqlConnection(target.ConnectionString);
+            await connection.OpenAsync(cancel);
+        }
+        catch (NpgsqlException e)
+        {
+            throw Failures.Database(name, target, e);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Observability;
+using CampaignEvents.Source.Configuration;
+
+namespace CampaignEvents.Cli.Hosting;
+
+/// <summary>Every configuration section the program reads, with the options type that binds it.</summary>
+public static class SettingsCatalog
+{
+    public static readonly IReadOnlyDictionary<string, Type> Sections = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
+    {
+        [RabbitMqOptions.Section] = typeof(RabbitMqOptions),
+        [SourceOptions.Section] = typeof(SourceOptions),
+        [ObservabilityOptions.Section] = typeof(ObservabilityOptions),
+    };
+
+    public static readonly IReadOnlyList<string> ConnectionStrings = [DatabaseSettings.Contacts, DatabaseSettings.Source];
+
+    /// <summary>True when an environment variable name (Section__Property) is a setting the program reads.</summary>
+    public static bool IsKnown(string variable)
+    {
+        var parts = variable.Split("__");
+        if (parts.Length != 2)
+        {
+            return false;
+        }
+
+        if (string.Equals(parts[0], "ConnectionStrings", StringComparison.OrdinalIgnoreCase))
+        {
+            return ConnectionStrings.Contains(parts[1], StringComparer.OrdinalIgnoreCase);
+        }
+
+        return Sections.TryGetValue(parts[0], out var type)
+            && type.GetProperty(parts[1], System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is not null;
+    }
+}

@@ -1,0 +1,68 @@
+using CampaignEvents.Infrastructure.Configuration;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace CampaignEvents.Infrastructure.Messaging;
+
+/// <summary>
+/// Plain AMQP connections (RabbitMQ.Client) for the commands that work on queues directly:
+/// the start-up check, publishing a file of events, replaying the error queue.
+/// </summary>
+public static class BrokerConnection
+{
+    public static ConnectionFactory Factory(RabbitMqOptions options, string clientName) => new()
+    {
+        HostName = options.Host,
+        Port = options.Port,
+        VirtualHost = options.VirtualHost,
+        UserName = options.Username,
+        Password = options.Password,
+        ClientProvidedName = clientName,
+        RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    /// <summary>Opens a connection, or explains in one line which setting is wrong (never the password).</summary>
+    public static async Task<IConnection> Open(RabbitMqOptions options, string clientName, CancellationToken cancel = default)
+    {
+        IConnection? connection = null;
+        try
+        {
+            connection = await Factory(options, clientName).CreateConnectionAsync(cancel);
+
+            // RabbitMQ accepts the connection of an administrator to a vhost that does not exist
+            // and refuses only the first channel: open one to find out now.
+            await using (await connection.CreateChannelAsync(cancellationToken: cancel))
+            {
+            }
+
+            return connection;
+        }
+        catch (Exception e) when (e is BrokerUnreachableException or OperationInterruptedException)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e)}", e);
+        }
+    }
+
+    static string Reason(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case AuthenticationFailureException:
+                    return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
+                case OperationInterruptedException { ShutdownReason.ReplyCode: 530 }:
+                    return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
+                case System.Net.Sockets.SocketException s:
+                    return $"nothing answers there ({s.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
+            }
+        }
+
+        return e.InnerException?.Message ?? e.Message;
+    }
+}

@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CampaignEvents.Infrastructure.Observability;
+
+/// <summary>
+/// Serves <c>/healthz</c> (the process is alive) and <c>/readyz</c> (every health check passes:
+/// databases, broker, replication slot) as JSON on loopback, for operators and orchestrators.
+/// </summary>
+sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ILogger<HealthEndpoint> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{options.Value.HealthPort}/");
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            logger.LogWarning("Health endpoint not served: port {Port} ({Reason}); set Observability:HealthPort", options.Value.HealthPort, e.Message);
+            return;
+        }
+
+        logger.LogInformation("Health on http://127.0.0.1:{Port}/healthz and /readyz", options.Value.HealthPort);
+        using var registration = stoppingToken.Register(listener.Stop);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await Answer(context, stoppingToken);
+        }
+    }
+
+    async Task Answer(HttpListenerContext context, CancellationToken cancel)
+    {
+        using var response = context.Response;
+        response.ContentType = "application/json";
+        switch (context.Request.Url?.AbsolutePath)
+        {
+            case "/healthz":
+                await JsonSerializer.SerializeAsync(response.OutputStream, new { status = "alive" }, cancellationToken: cancel);
+                break;
+            case "/readyz":
+                var report = await checks.CheckHealthAsync(cancel);
+                response.StatusCode = report.Status == HealthStatus.Healthy ? 200 : 503;
+                await JsonSerializer.SerializeAsync(response.OutputStream, new
+                {
+                    status = report.Status.ToString(),
+                    checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description ?? e.Value.Exception?.Message }),
+                }, cancellationToken: cancel);
+                break;
+            default:
+                response.StatusCode = 404;
+                break;
+        }
+    }
+}

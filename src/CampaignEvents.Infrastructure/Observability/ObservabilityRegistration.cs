@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
+
+namespace CampaignEvents.Infrastructure.Observability;
+
+public static class ObservabilityRegistration
+{
+    /// <summary>
+    /// Logs as single lines on a terminal and as JSON otherwise (for log collectors); health checks
+    /// for the given databases.
+    /// </summary>
+    public static IHostApplicationBuilder AddCampaignEventsLogging(this IHostApplicationBuilder builder, params string[] databases)
+    {
+        builder.Logging.ClearProviders();
+        if (Console.IsOutputRedirected)
+        {
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.IncludeScopes = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            });
+        }
+
+        var health = builder.Services.AddHealthChecks();
+        foreach (var name in databases)
+        {
+            health.Add(new HealthCheckRegistration($"database-{name.ToLowerInvariant()}", sp => new DatabaseHealthCheck(sp, name), HealthStatus.Unhealthy, ["ready"]));
+        }
+
+        return builder;
+    }
+
+    /// <summary>
+    /// What <c>campaign-events run</c> serves an operator on loopback: Prometheus metrics of every
+    /// <c>CampaignEvents.*</c> meter and MassTransit's, and the health endpoints.
+    /// </summary>
+    public static IHostApplicationBuilder AddOperatorEndpoints(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ObservabilityOptions>()
+            .BindConfiguration(ObservabilityOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var options = new ObservabilityOptions();
+        builder.Configuration.GetSection(ObservabilityOptions.Section).Bind(options);
+
+        if (options.MetricsPort > 0)
+        {
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(Telemetry.MeterPrefix + "*")
+                .AddMeter("MassTransit")
+                .AddPrometheusHttpListener(o =>
+                {
+                    o.Host = "127.0.0.1";
+                    o.Port = options.MetricsPort;
+                }));
+        }
+
+        if (options.HealthPort > 0)
+        {
+            builder.Services.AddHostedService<HealthEndpoint>();
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,12 @@
+using System.Diagnostics.Metrics;
+
+namespace CampaignEvents.Infrastructure.Observability;
+
+/// <summary>
+/// The project's meters. Every role creates its instruments on a meter whose name starts with
+/// <c>CampaignEvents.</c>; they are exported with the prefix <c>campaign_events_</c>.
+/// </summary>
+public static class Telemetry
+{
+    public const string MeterPrefix = "CampaignEvents.";
+}
