@@ -131,9 +131,11 @@ public sealed class Reconciler(
 
     /// <summary>
     /// Changes in flight are not drift (docs/adr/0006): the differing keys are read again on both
-    /// sides (source first, then local) until the settle window since the digest has passed and
-    /// each remaining key showed the same state on both sides twice in a row. A key that agrees at
-    /// any check was in flight; a key still moving when the window closes is counted, not reported.
+    /// sides (source first, then local) until the settle window has passed, each remaining key
+    /// showed the same state on both sides twice in a row, and no differing key settled or moved
+    /// for a whole window (a pipeline working through a backlog keeps the check open, up to ten
+    /// windows). A key that agrees at any check was in flight; a key still moving at the end is
+    /// counted, not reported.
     /// </summary>
     async Task Settle(Guid campaignId, Dictionary<string, Watched> candidates, Comparison comparison, TimeSpan timeout, CancellationToken cancel)
     {
@@ -142,6 +144,7 @@ public sealed class Reconciler(
         var watch = Stopwatch.StartNew();
         var settled = 0;
         var rounds = 0;
+        var lastProgress = TimeSpan.Zero;
         while (true)
         {
             if (rounds > 0)
@@ -167,12 +170,18 @@ public sealed class Reconciler(
                 {
                     candidates.Remove(candidate.PhoneNumber);
                     settled++;
+                    lastProgress = watch.Elapsed;
                     continue;
                 }
 
                 // a local row newer than this source read means the source moved after the read: in flight
                 var state = new KeyState(kind.Value, s?.Hash, l?.RowHash, l?.Version, l is not null && l.Version >= readVersion);
                 candidate.Stable = candidate.Last == state && !state.LocalAhead;
+                if (candidate.Last is not null && !candidate.Stable)
+                {
+                    lastProgress = watch.Elapsed;
+                }
+
                 candidate.Last = state;
                 candidate.Raw = s?.Raw ?? candidate.Raw;
                 candidate.Report = new DriftedContact
@@ -191,8 +200,8 @@ public sealed class Reconciler(
                 };
             }
 
-            var windowOver = watch.Elapsed >= settle;
-            if (candidates.Count == 0 || (windowOver && candidates.Values.All(c => c.Stable)) || watch.Elapsed >= settle * 3)
+            var quiet = watch.Elapsed >= settle && watch.Elapsed - lastProgress >= settle;
+            if (candidates.Count == 0 || (quiet && candidates.Values.All(c => c.Stable)) || watch.Elapsed >= settle * 10)
             {
                 break;
             }

@@ -78,7 +78,7 @@ public class ReconciliationStack : IAsyncLifetime
             ["RabbitMq:Password"] = vhost.Rabbit.Password,
             ["Source:SlotName"] = slot,
             ["Source:PublicationName"] = slot,
-            ["Reconciliation:Settle"] = "00:00:00.300",
+            ["Reconciliation:Settle"] = "00:00:00.500",
             ["Reconciliation:SourceTimeout"] = "00:00:20",
             ["Reconciliation:RepairTimeout"] = "00:00:30",
             ["Reconciliation:Interval"] = "00:00:00",
