@@ -26,8 +26,8 @@ public sealed class SourceContacts
 {
     readonly NpgsqlDataSource source;
     readonly PhoneNormalizer normalizer;
-    readonly string e164Rows;
-    readonly string otherRows;
+    readonly string digestRows;
+    readonly string keyRows;
     readonly string rowsByPhone;
     readonly string campaignExists;
     readonly string campaignIds;
@@ -45,16 +45,26 @@ public sealed class SourceContacts
             : $"coalesce(t.{SqlName.Quote(o.MetadataColumn)}::jsonb, '{{}}'::jsonb)";
 
         // k: the key hash (bucket), r: the row hash; see Digest.
-        e164Rows = $"""
-            SELECT p, hashtextextended(p, 0) AS k, hashtextextended(p || '|' || m, 1) AS r
-            FROM (SELECT {phone} AS p, {metadata}::text AS m
+        // one scan: E.164-looking rows summarized per bucket, the others (bucket NULL) returned raw
+        digestRows = $"""
+            SELECT CASE WHEN e THEN (hashtextextended(p, 0) & @mask)::int END AS bucket,
+                   count(*) AS n,
+                   bit_xor(hashtextextended(p || '|' || m, 1)) AS h,
+                   array_agg(p) FILTER (WHERE NOT e) AS other_phones,
+                   array_agg(m) FILTER (WHERE NOT e) AS other_metadata
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, coalesce({phone} ~ '{Digests.Digest.E164Pattern}', false) AS e
                   FROM {table} t
-                  WHERE {campaign} = @campaign AND {phone} ~ '{Digests.Digest.E164Pattern}') s
+                  WHERE {campaign} = @campaign) s
+            WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {Digests.Digest.BucketMask})::int = ANY(@buckets)
+            GROUP BY 1
             """;
-        otherRows = $"""
-            SELECT {phone}::text AS p, {metadata}::text AS m
-            FROM {table} t
-            WHERE {campaign} = @campaign AND NOT coalesce({phone} ~ '{Digests.Digest.E164Pattern}', false)
+        // one scan: E.164-looking rows of the sub-buckets with their row hash, the others raw
+        keyRows = $"""
+            SELECT p, e, CASE WHEN e THEN hashtextextended(p || '|' || m, 1) END AS r, CASE WHEN NOT e THEN m END AS m
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, coalesce({phone} ~ '{Digests.Digest.E164Pattern}', false) AS e
+                  FROM {table} t
+                  WHERE {campaign} = @campaign) s
+            WHERE NOT e OR (hashtextextended(p, 0) & {Digests.Digest.SubBucketMask})::int = ANY(@subs)
             """;
         rowsByPhone = $"""
             SELECT {phone}::text AS p, {metadata}::text AS m
@@ -78,26 +88,34 @@ public sealed class SourceContacts
         var subLevel = request.Level == DigestLevel.SubBuckets;
         var wanted = request.Buckets.ToHashSet();
         var mask = subLevel ? Digests.Digest.SubBucketMask : Digests.Digest.BucketMask;
-        var sql = subLevel
-            ? $"SELECT (k & {mask})::int, count(*), bit_xor(r) FROM ({e164Rows}) h WHERE (k & {Digests.Digest.BucketMask})::int = ANY(@buckets) GROUP BY 1"
-            : $"SELECT (k & {mask})::int, count(*), bit_xor(r) FROM ({e164Rows}) h GROUP BY 1";
 
         return await InSnapshot(async (connection, lsn) =>
         {
             var exists = subLevel || await Scalar<bool>(connection, campaignExists, request.CampaignId, cancel);
             var buckets = new Dictionary<int, BucketDigest>();
-            await using (var command = new NpgsqlCommand(sql, connection))
+            var raw = new List<(string? Phone, string Metadata)>();
+            await using (var command = new NpgsqlCommand(digestRows, connection))
             {
                 command.Parameters.AddWithValue("campaign", request.CampaignId);
+                command.Parameters.AddWithValue("mask", mask);
+                command.Parameters.AddWithValue("sub", subLevel);
                 command.Parameters.AddWithValue("buckets", request.Buckets.ToArray());
                 await using var reader = await command.ExecuteReaderAsync(cancel);
                 while (await reader.ReadAsync(cancel))
                 {
-                    buckets[reader.GetInt32(0)] = new BucketDigest(reader.GetInt64(1), reader.GetInt64(2));
+                    if (!reader.IsDBNull(0))
+                    {
+                        buckets[reader.GetInt32(0)] = new BucketDigest(reader.GetInt64(1), reader.GetInt64(2));
+                        continue;
+                    }
+
+                    var phones = reader.GetFieldValue<string?[]>(3);
+                    var metadata = reader.GetFieldValue<string[]>(4);
+                    raw.AddRange(phones.Zip(metadata));
                 }
             }
 
-            var (others, rejected) = await OtherRows(connection, request.CampaignId, cancel);
+            var (others, rejected) = await NormalizeAndHash(connection, raw, cancel);
             foreach (var row in others)
             {
                 if (!subLevel || wanted.Contains(Digests.Digest.BucketOf(row.Sub)))
@@ -129,21 +147,28 @@ public sealed class SourceContacts
             if (request.SubBuckets.Count > 0)
             {
                 var subs = request.SubBuckets.ToHashSet();
-                var sql = $"SELECT p, r FROM ({e164Rows}) h WHERE (k & {Digests.Digest.SubBucketMask})::int = ANY(@subs)";
-                var raw = new List<(string Phone, long RowHash)>();
-                await using (var command = new NpgsqlCommand(sql, connection))
+                var e164 = new List<(string Phone, long RowHash)>();
+                var others = new List<(string? Phone, string Metadata)>();
+                await using (var command = new NpgsqlCommand(keyRows, connection))
                 {
                     command.Parameters.AddWithValue("campaign", request.CampaignId);
                     command.Parameters.AddWithValue("subs", request.SubBuckets.ToArray());
                     await using var reader = await command.ExecuteReaderAsync(cancel);
                     while (await reader.ReadAsync(cancel))
                     {
-                        raw.Add((reader.GetString(0), reader.GetInt64(1)));
+                        if (reader.GetBoolean(1))
+                        {
+                            e164.Add((reader.GetString(0), reader.GetInt64(2)));
+                        }
+                        else
+                        {
+                            others.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(3)));
+                        }
                     }
                 }
 
                 // shaped like E.164 is not yet valid: the adapter rejects what libphonenumber rejects
-                foreach (var (phone, rowHash) in raw)
+                foreach (var (phone, rowHash) in e164)
                 {
                     var normalized = normalizer.Normalize(phone, out var reason);
                     if (normalized is null)
@@ -156,9 +181,9 @@ public sealed class SourceContacts
                     }
                 }
 
-                var (others, otherRejected) = await OtherRows(connection, request.CampaignId, cancel);
-                keys.AddRange(others.Where(o => subs.Contains(o.Sub)).Select(o => o.Key));
-                _ = otherRejected; // reported with the bucket digest already
+                // rows rejected here were reported with the bucket digest already
+                var (hashed, _) = await NormalizeAndHash(connection, others, cancel);
+                keys.AddRange(hashed.Where(o => subs.Contains(o.Sub)).Select(o => o.Key));
             }
 
             if (request.Phones.Count > 0)
@@ -219,23 +244,6 @@ public sealed class SourceContacts
 
         var (hashed, rejected) = await NormalizeAndHash(connection, raw, cancel);
         return ([.. hashed.Select(h => h.Key)], rejected);
-    }
-
-    /// <summary>The campaign's rows whose phone is not shaped like E.164: normalized here, hashed by PostgreSQL.</summary>
-    async Task<(List<HashedRow> Rows, List<RejectedSourceRow> Rejected)> OtherRows(NpgsqlConnection connection, Guid campaignId, CancellationToken cancel)
-    {
-        var raw = new List<(string? Phone, string Metadata)>();
-        await using (var command = new NpgsqlCommand(otherRows, connection))
-        {
-            command.Parameters.AddWithValue("campaign", campaignId);
-            await using var reader = await command.ExecuteReaderAsync(cancel);
-            while (await reader.ReadAsync(cancel))
-            {
-                raw.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(1)));
-            }
-        }
-
-        return await NormalizeAndHash(connection, raw, cancel);
     }
 
     async Task<(List<HashedRow> Rows, List<RejectedSourceRow> Rejected)> NormalizeAndHash(NpgsqlConnection connection, List<(string? Phone, string Metadata)> raw, CancellationToken cancel)

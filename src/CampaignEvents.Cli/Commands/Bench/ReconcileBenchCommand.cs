@@ -98,6 +98,7 @@ public static class ReconcileBenchCommand
                 ["ConnectionStrings:Source"] = sourceDb.ConnectionString,
                 ["RabbitMq:VirtualHost"] = vhost,
                 ["Reconciliation:Settle"] = "00:00:00.500",
+                ["Logging:LogLevel:Default"] = "Warning",
             };
             using var host = BuildHost(overrides);
             await host.StartAsync(cancel);
