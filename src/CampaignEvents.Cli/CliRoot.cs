@@ -16,8 +16,13 @@ public static class CliRoot
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(ErrorsCommand.Create());
         root.Subcommands.Add(ReconcileCommand.Create());
-        root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.") { ReconcileBenchCommand.Create() });
+        root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.")
+        {
+            Commands.Bench.SyncBenchCommand.Create(),
+            ReconcileBenchCommand.Create(),
+        });
         return root;
     }
 }

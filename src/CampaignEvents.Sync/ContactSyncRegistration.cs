@@ -1,4 +1,13 @@
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Sync.ApplyCampaignChanges;
+using CampaignEvents.Sync.ApplyContactChanges;
+using CampaignEvents.Sync.Configuration;
+using CampaignEvents.Sync.Tombstones;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace CampaignEvents.Sync;
 
@@ -7,7 +16,20 @@ public static class ContactSyncRegistration
     /// <summary>The sync role: consumers that apply contact and campaign events to the local database.</summary>
     public static IHostApplicationBuilder AddContactSync(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 4): register the sync consumers with builder.AddBusPart(...)
+        builder.Services.AddOptions<SyncOptions>()
+            .BindConfiguration(SyncOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidation>());
+        builder.Services.AddSingleton<ContactStore>();
+        builder.Services.AddSingleton<CampaignDirectory>();
+        builder.Services.AddSingleton<ContactValidationFilter>();
+        builder.Services.AddHostedService<TombstoneCleanup>();
+        builder.AddBusPart(x =>
+        {
+            x.AddConsumer<ContactChangesConsumer, ContactChangesConsumerDefinition>();
+            x.AddConsumer<CampaignChangedConsumer, CampaignChangedConsumerDefinition>();
+        });
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Observability;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Sync.Configuration;
 
 namespace CampaignEvents.Cli.Hosting;
 
@@ -12,6 +13,7 @@ public static class SettingsCatalog
         [RabbitMqOptions.Section] = typeof(RabbitMqOptions),
         [SourceOptions.Section] = typeof(SourceOptions),
         [ObservabilityOptions.Section] = typeof(ObservabilityOptions),
+        [SyncOptions.Section] = typeof(SyncOptions),
     };
 
     public static readonly IReadOnlyList<string> ConnectionStrings = [DatabaseSettings.Contacts, DatabaseSettings.Source];

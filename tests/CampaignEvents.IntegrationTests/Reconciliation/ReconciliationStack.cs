@@ -30,9 +30,6 @@ public class ReconciliationStack : IAsyncLifetime
             UNIQUE (campaign_id, phone_number));
         """;
 
-    // until migration 002 (sync) is merged into this branch the local table has no version column
-    const string LocalVersionShim = "ALTER TABLE contacts ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0";
-
     readonly IsolatedDatabase local = new();
     readonly IsolatedSourceDatabase source = new();
     readonly IsolatedVhost vhost = new();
@@ -55,11 +52,6 @@ public class ReconciliationStack : IAsyncLifetime
         await local.InitializeAsync();
         await source.InitializeAsync();
         await vhost.InitializeAsync();
-        await using (var connection = await local.DataSource.OpenConnectionAsync())
-        {
-            await connection.ExecuteAsync(LocalVersionShim);
-        }
-
         await using (var connection = await source.DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync(SourceSchema);
@@ -188,3 +180,9 @@ public class ReconciliationStack : IAsyncLifetime
 
 /// <summary>Source side and reconciliation, no sync consumer: local rows are written directly.</summary>
 public sealed class SourceAndReconcileStack : ReconciliationStack;
+
+/// <summary>Source side, sync consumer and reconciliation: a repair flows through the normal event path.</summary>
+public sealed class RepairStack : ReconciliationStack
+{
+    protected override Role[] Roles => [Role.Source, Role.Sync, Role.Reconcile];
+}

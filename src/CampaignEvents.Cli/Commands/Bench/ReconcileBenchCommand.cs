@@ -38,9 +38,6 @@ public static class ReconcileBenchCommand
             UNIQUE (campaign_id, phone_number));
         """;
 
-    // until migration 002 (sync) is on this branch the local table has no version column; a no-op after it
-    const string LocalVersionShim = "ALTER TABLE contacts ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0";
-
     const string ReferenceScan = """
         SELECT (k & 255)::int, count(*), bit_xor(r)
         FROM (SELECT hashtextextended(phone_number, 0) AS k, hashtextextended(phone_number || '|' || metadata::text, 1) AS r
@@ -81,7 +78,6 @@ public static class ReconcileBenchCommand
             Migrator.Apply(localDb);
             await using var local = NpgsqlDataSource.Create(localDb);
             await using var source = NpgsqlDataSource.Create(sourceDb);
-            await Execute(local, LocalVersionShim, cancel);
             await Execute(source, SourceSchema, cancel);
 
             var campaign = Guid.NewGuid();

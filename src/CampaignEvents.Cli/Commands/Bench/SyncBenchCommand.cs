@@ -1,0 +1,250 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Infrastructure.Phones;
+using Dapper;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using NpgsqlTypes;
+using RabbitMQ.Client;
+
+namespace CampaignEvents.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>bench sync</c>: end-to-end apply throughput of the sync consumer, beside a binary COPY of the
+/// same rows (the machine's write limit) and a naive one-upsert-per-change loop, in one run on a
+/// throwaway database and vhost. Figures are only comparable within one run (see LIMITS).
+/// </summary>
+public static class SyncBenchCommand
+{
+    public static Command Create()
+    {
+        var count = new Option<int>("--count") { Description = "Contact changes for the batched path and the COPY reference.", DefaultValueFactory = _ => 1_000_000 };
+        var campaigns = new Option<int>("--campaigns") { Description = "Campaigns the changes are spread over.", DefaultValueFactory = _ => 10 };
+        var batchSize = new Option<int>("--batch-size") { Description = "Changes per ContactChangeBatch message.", DefaultValueFactory = _ => 1000 };
+        var perEvent = new Option<int>("--per-event-count") { Description = "Changes sent one per message (ContactChanged).", DefaultValueFactory = _ => 100_000 };
+        var naive = new Option<int>("--naive-count") { Description = "Changes written one INSERT … ON CONFLICT and one commit each.", DefaultValueFactory = _ => 20_000 };
+        var command = new Command("sync", "Measure the sync consumer end to end (publish → RabbitMQ → apply) against COPY and a naive upsert loop, on a throwaway database and vhost.")
+        {
+            count, campaigns, batchSize, perEvent, naive,
+        };
+        command.SetAction((parse, cancel) => Failures.Guard(() => Run(
+            parse.GetValue(count), parse.GetValue(campaigns), parse.GetValue(batchSize), parse.GetValue(perEvent), parse.GetValue(naive), cancel)));
+        return command;
+    }
+
+    sealed record Row(Guid CampaignId, string Phone, string Metadata);
+
+    static async Task<int> Run(int count, int campaignCount, int batchSize, int perEventCount, int naiveCount, CancellationToken cancel)
+    {
+        var configuration = Settings.Load();
+        var server = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
+        var rabbit = new RabbitMqOptions();
+        configuration.GetSection(RabbitMqOptions.Section).Bind(rabbit);
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_{suffix}" };
+        var vhost = $"ce-bench-{suffix}";
+        using var management = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
+        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+
+        Console.WriteLine($"bench sync: {count:N0} changes over {campaignCount} campaigns ({batchSize} per message), {perEventCount:N0} one per message, naive {naiveCount:N0}; {Environment.ProcessorCount} cores; database {database.Database}, vhost {vhost}");
+        await Admin(server, $"CREATE DATABASE \"{database.Database}\"");
+        (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
+        (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
+        try
+        {
+            Migrator.Apply(database);
+            await using var dataSource = NpgsqlDataSource.Create(database);
+            var campaigns = new Guid[campaignCount];
+            await using (var connection = await dataSource.OpenConnectionAsync(cancel))
+            {
+                for (var i = 0; i < campaignCount; i++)
+                {
+                    campaigns[i] = await connection.ExecuteScalarAsync<Guid>("INSERT INTO campaigns (name, type, status, config) VALUES (@name, 'voice', 'active', '{}') RETURNING id", new { name = $"bench {i}" });
+                }
+            }
+
+            var rows = Rows(count, campaigns);
+            var benchRabbit = new RabbitMqOptions { Host = rabbit.Host, Port = rabbit.Port, ManagementPort = rabbit.ManagementPort, VirtualHost = vhost, Username = rabbit.Username, Password = rabbit.Password };
+
+            var copy = await Copy(dataSource, rows, cancel);
+            Report("COPY (binary, 1 connection), reference", count, copy);
+            await Truncate(dataSource);
+
+            var batched = await EndToEnd(database, benchRabbit, dataSource, rows, batchSize, cancel);
+            Report($"batched: ContactChangeBatch of {batchSize} → sync consumer", count, batched);
+            await Truncate(dataSource);
+
+            var perEventRows = rows.Take(perEventCount).ToList();
+            var perEvent = await EndToEnd(database, benchRabbit, dataSource, perEventRows, 1, cancel);
+            Report("per event: one ContactChanged per message → sync consumer", perEventRows.Count, perEvent);
+            await Truncate(dataSource);
+
+            var naiveRows = rows.Take(naiveCount).ToList();
+            var naive = await Naive(dataSource, naiveRows, cancel);
+            Report("naive: one INSERT … ON CONFLICT + commit per change (no broker: its best case)", naiveRows.Count, naive);
+
+            var copyRate = count / copy.TotalSeconds;
+            var batchedRate = count / batched.TotalSeconds;
+            var naiveRate = naiveRows.Count / naive.TotalSeconds;
+            var perEventRate = perEventRows.Count / perEvent.TotalSeconds;
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched time / COPY time: {batched.TotalSeconds / copy.TotalSeconds:0.00}× (target ≤ 2.5×)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / naive rate: {batchedRate / naiveRate:0.0}× (target ≥ 10×)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-event rate: {perEventRate:N0} changes/s (target ≥ 6,000); batched rate / COPY rate: {batchedRate / copyRate:0.00}"));
+            return 0;
+        }
+        finally
+        {
+            await management.DeleteAsync($"api/vhosts/{vhost}", CancellationToken.None);
+            NpgsqlConnection.ClearAllPools();
+            await Admin(server, $"DROP DATABASE IF EXISTS \"{database.Database}\" WITH (FORCE)");
+        }
+    }
+
+    static void Report(string what, int rows, TimeSpan elapsed) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-80} {rows,10:N0} rows {elapsed.TotalSeconds,8:0.00} s {rows / elapsed.TotalSeconds,10:N0} rows/s"));
+
+    static List<Row> Rows(int count, Guid[] campaigns)
+    {
+        var rows = new List<Row>(count);
+        for (var i = 0; i < count; i++)
+        {
+            // valid US numbers +1 201 2xx xxxx: one million distinct keys per campaign at most
+            var phone = string.Create(CultureInfo.InvariantCulture, $"+1201{2_000_000 + (i / campaigns.Length):D7}");
+            var metadata = string.Create(CultureInfo.InvariantCulture, $$"""{"name":"Contact {{i:D7}}","language":"en","segment":"s{{i % 17}}","score":{{i % 100}},"tags":["a","b"]}""");
+            rows.Add(new Row(campaigns[i % campaigns.Length], phone, metadata));
+        }
+
+        if (!PhoneNormalizer.IsE164(rows[0].Phone, out var reason) || !PhoneNormalizer.IsE164(rows[^1].Phone, out reason))
+        {
+            throw new InvalidOperationException($"bench phone numbers are not valid: {reason}");
+        }
+
+        return rows;
+    }
+
+    static async Task<TimeSpan> Copy(NpgsqlDataSource dataSource, List<Row> rows, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync(cancel);
+        await using (var writer = await connection.BeginBinaryImportAsync("COPY contacts (campaign_id, phone_number, metadata, version) FROM STDIN (FORMAT BINARY)", cancel))
+        {
+            foreach (var row in rows)
+            {
+                await writer.StartRowAsync(cancel);
+                await writer.WriteAsync(row.CampaignId, NpgsqlDbType.Uuid, cancel);
+                await writer.WriteAsync(row.Phone, NpgsqlDbType.Text, cancel);
+                await writer.WriteAsync(row.Metadata, NpgsqlDbType.Jsonb, cancel);
+                await writer.WriteAsync(1L, NpgsqlDbType.Bigint, cancel);
+            }
+
+            await writer.CompleteAsync(cancel);
+        }
+
+        return clock.Elapsed;
+    }
+
+    static async Task<TimeSpan> Naive(NpgsqlDataSource dataSource, List<Row> rows, CancellationToken cancel)
+    {
+        const string upsert = """
+            INSERT INTO contacts (campaign_id, phone_number, metadata, version) VALUES (@CampaignId, @Phone, @Metadata::jsonb, 1)
+            ON CONFLICT (campaign_id, phone_number) DO UPDATE SET metadata = excluded.metadata, version = excluded.version
+                WHERE contacts.version < excluded.version
+            """;
+        var clock = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync(cancel);
+        foreach (var row in rows)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(upsert, row, cancellationToken: cancel));
+        }
+
+        return clock.Elapsed;
+    }
+
+    /// <summary>Publishes the rows (raw JSON, confirm window) while a sync host applies them; the clock stops when the last row is in the table.</summary>
+    static async Task<TimeSpan> EndToEnd(NpgsqlConnectionStringBuilder database, RabbitMqOptions rabbit, NpgsqlDataSource dataSource, List<Row> rows, int perMessage, CancellationToken cancel)
+    {
+        var messagesPerBatch = perMessage == 1 ? 100 : Math.Max(1, 10_000 / perMessage);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Contacts"] = database.ConnectionString,
+            ["RabbitMq:Host"] = rabbit.Host,
+            ["RabbitMq:Port"] = rabbit.Port.ToString(CultureInfo.InvariantCulture),
+            ["RabbitMq:VirtualHost"] = rabbit.VirtualHost,
+            ["RabbitMq:Username"] = rabbit.Username,
+            ["RabbitMq:Password"] = rabbit.Password,
+            ["Sync:BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture),
+            ["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture),
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        using var host = PipelineHost.CreateBuilder([Role.Sync], settings).Build();
+        await host.StartAsync(cancel);
+        await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
+        try
+        {
+            await using var connection = await new ConnectionFactory
+            {
+                HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost, UserName = rabbit.Username, Password = rabbit.Password,
+            }.CreateConnectionAsync(cancel);
+            await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancel);
+            var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+            var clock = Stopwatch.StartNew();
+            var pending = new List<Task>();
+            var occurredAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+            foreach (var chunk in rows.Chunk(perMessage))
+            {
+                var items = chunk.Select(r => $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{r.CampaignId}}","phoneNumber":"{{r.Phone}}","version":1,"occurredAt":"{{occurredAt}}","metadata":{{r.Metadata}}}""");
+                var (exchange, json) = perMessage == 1
+                    ? (Topology.ContactChangedExchange, items.Single())
+                    : (Topology.ContactChangeBatchExchange, $$"""{"batchId":"{{Guid.NewGuid()}}","changes":[{{string.Join(",", items)}}]}""");
+                pending.Add(channel.BasicPublishAsync(exchange, "", false, properties, Encoding.UTF8.GetBytes(json), cancel).AsTask());
+                if (pending.Count >= (perMessage == 1 ? 1000 : 20))
+                {
+                    await Task.WhenAll(pending);
+                    pending.Clear();
+                }
+            }
+
+            await Task.WhenAll(pending);
+            var published = clock.Elapsed;
+            await using var db = await dataSource.OpenConnectionAsync(cancel);
+            while (await db.ExecuteScalarAsync<long>("SELECT count(*) FROM contacts") < rows.Count)
+            {
+                await Task.Delay(50, cancel);
+            }
+
+            var applied = clock.Elapsed;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  (published in {published.TotalSeconds:0.00} s, applied in {applied.TotalSeconds:0.00} s)"));
+            return applied;
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    static async Task Truncate(NpgsqlDataSource dataSource)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("TRUNCATE contacts, contact_tombstones");
+        await connection.ExecuteAsync("VACUUM ANALYZE contacts");
+    }
+
+    static async Task Admin(NpgsqlConnectionStringBuilder server, string sql)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await connection.ExecuteAsync(sql);
+    }
+}

@@ -1,0 +1,11 @@
+namespace CampaignEvents.Sync.ApplyContactChanges;
+
+/// <summary>
+/// The message can never be applied as it is (malformed, missing or wrong-typed field, invalid
+/// phone, metadata not an object or too large, negative version). Not retried: it goes to the
+/// error queue at once, and its message is the reason the operator reads there.
+/// </summary>
+public sealed class InvalidContactEventException(string message) : Exception(message);
+
+/// <summary>The contact's campaign is not in the local database (yet): retried with back-off, then the error queue.</summary>
+public sealed class UnknownCampaignException(string message) : Exception(message);

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Infrastructure.Phones;
+
+namespace CampaignEvents.Sync.ApplyContactChanges;
+
+/// <summary>
+/// Turns the JSON of one message into validated changes, or throws
+/// <see cref="InvalidContactEventException"/> with a reason an operator can act on. Pure: no
+/// database, no broker.
+/// </summary>
+public static class ContactEventReader
+{
+    /// <summary>
+    /// The kind of a message: the exchange it was published to when it is one of ours; otherwise
+    /// (sent straight to the queue, e.g. replayed from the error queue) its shape.
+    /// </summary>
+    public static ContactEventKind KindOf(string? exchange, IReadOnlyDictionary<string, JsonElement> fields) => exchange switch
+    {
+        Topology.ContactChangedExchange => ContactEventKind.Changed,
+        Topology.ContactDeletedExchange => ContactEventKind.Deleted,
+        Topology.ContactChangeBatchExchange => ContactEventKind.Batch,
+        _ when Find(fields, "changes").HasValue || Find(fields, "deletes").HasValue || Find(fields, "batchId").HasValue => ContactEventKind.Batch,
+        _ when Find(fields, "metadata").HasValue => ContactEventKind.Changed,
+        _ => ContactEventKind.Deleted,
+    };
+
+    public static ContactEvent Read(ContactEventKind kind, IReadOnlyDictionary<string, JsonElement> fields, int maxMetadataBytes)
+    {
+        switch (kind)
+        {
+            case ContactEventKind.Changed:
+                return new ContactEvent(kind, [ReadItem(fields, isDelete: false, maxMetadataBytes, "")]);
+            case ContactEventKind.Deleted:
+                return new ContactEvent(kind, [ReadItem(fields, isDelete: true, maxMetadataBytes, "")]);
+            default:
+                return new ContactEvent(kind, ReadBatch(fields, maxMetadataBytes));
+        }
+    }
+
+    static List<ContactChange> ReadBatch(IReadOnlyDictionary<string, JsonElement> fields, int maxMetadataBytes)
+    {
+        RequireGuid(fields, "batchId", "");
+        var changes = new List<ContactChange>();
+        var reasons = new List<string>();
+        foreach (var (name, isDelete) in new[] { ("changes", false), ("deletes", true) })
+        {
+            if (Find(fields, name) is not { } list || list.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            if (list.ValueKind != JsonValueKind.Array)
+            {
+                throw new InvalidContactEventException($"{name} must be an array, not {Describe(list)}");
+            }
+
+            var index = 0;
+            foreach (var item in list.EnumerateArray())
+            {
+                var where = $"{name}[{index++}].";
+                try
+                {
+                    if (item.ValueKind != JsonValueKind.Object)
+                    {
+                        throw new InvalidContactEventException($"{where[..^1]} must be an object, not {Describe(item)}");
+                    }
+
+                    changes.Add(ReadItem(new ObjectFields(item), isDelete, maxMetadataBytes, where));
+                }
+                catch (InvalidContactEventException e)
+                {
+                    reasons.Add(e.Message);
+                }
+            }
+        }
+
+        if (reasons.Count > 0)
+        {
+            // the whole message is refused, so nothing of it is applied and it can be replayed as one (docs/adr/0002)
+            throw new InvalidContactEventException(
+                $"{reasons.Count} invalid item(s) in the batch, none of its {changes.Count + reasons.Count} items applied: {string.Join("; ", reasons.Take(20))}{(reasons.Count > 20 ? "; ..." : "")}");
+        }
+
+        return changes;
+    }
+
+    static ContactChange ReadItem(IReadOnlyDictionary<string, JsonElement> fields, bool isDelete, int maxMetadataBytes, string where)
+    {
+        RequireGuid(fields, "eventId", where);
+        var campaignId = RequireGuid(fields, "campaignId", where);
+        var phone = Require(fields, "phoneNumber", where);
+        if (phone.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidContactEventException($"{where}phoneNumber must be a string, not {Describe(phone)}");
+        }
+
+        var phoneNumber = phone.GetString()!;
+        if (!PhoneNormalizer.IsE164(phoneNumber, out var reason))
+        {
+            throw new InvalidContactEventException($"{where}{reason}");
+        }
+
+        var versionElement = Require(fields, "version", where);
+        if (versionElement.ValueKind != JsonValueKind.Number || !versionElement.TryGetInt64(out var version))
+        {
+            throw new InvalidContactEventException($"{where}version must be a whole number, not {Describe(versionElement)}");
+        }
+
+        if (version < 0)
+        {
+            throw new InvalidContactEventException($"{where}version must not be negative ({version})");
+        }
+
+        var occurredAt = Require(fields, "occurredAt", where);
+        if (occurredAt.ValueKind != JsonValueKind.String || !occurredAt.TryGetDateTimeOffset(out _))
+        {
+            throw new InvalidContactEventException($"{where}occurredAt must be an ISO 8601 date and time, not {Describe(occurredAt)}");
+        }
+
+        var metadata = Find(fields, "metadata");
+        if (isDelete)
+        {
+            // a delete carries no metadata: the shape alone then tells a replayed delete from a change
+            if (metadata is { ValueKind: not JsonValueKind.Null })
+            {
+                throw new InvalidContactEventException($"{where}a ContactDeleted carries no metadata (was it published to the wrong exchange?)");
+            }
+
+            return ContactChange.Delete(campaignId, phoneNumber, version);
+        }
+
+        if (metadata is not { } value)
+        {
+            throw new InvalidContactEventException($"{where}metadata is missing");
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidContactEventException($"{where}metadata must be a JSON object, not {Describe(value)}");
+        }
+
+        var text = value.GetRawText();
+        var bytes = Encoding.UTF8.GetByteCount(text);
+        if (bytes > maxMetadataBytes)
+        {
+            throw new InvalidContactEventException($"{where}metadata is {bytes} bytes, above the limit of {maxMetadataBytes} (Sync:MaxMetadataBytes)");
+        }
+
+        if (text.Contains("\\u0000", StringComparison.Ordinal))
+        {
+            throw new InvalidContactEventException($"{where}metadata contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store");
+        }
+
+        return ContactChange.Upsert(campaignId, phoneNumber, version, text);
+    }
+
+    static Guid RequireGuid(IReadOnlyDictionary<string, JsonElement> fields, string name, string where)
+    {
+        var value = Require(fields, name, where);
+        if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(value.GetString(), out var id))
+        {
+            throw new InvalidContactEventException($"{where}{name} must be a UUID string, not {Describe(value)}");
+        }
+
+        return id;
+    }
+
+    static JsonElement Require(IReadOnlyDictionary<string, JsonElement> fields, string name, string where) =>
+        Find(fields, name) is { ValueKind: not JsonValueKind.Null } value
+            ? value
+            : throw new InvalidContactEventException($"{where}{name} is missing");
+
+    /// <summary>camelCase is the contract; other casings are accepted as System.Text.Json would.</summary>
+    static JsonElement? Find(IReadOnlyDictionary<string, JsonElement> fields, string name)
+    {
+        if (fields.TryGetValue(name, out var exact))
+        {
+            return exact;
+        }
+
+        foreach (var (key, value) in fields)
+        {
+            if (string.Equals(key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The properties of a batch item, read in place (no dictionary per item on the hot path).</summary>
+    sealed class ObjectFields(JsonElement item) : IReadOnlyDictionary<string, JsonElement>
+    {
+        public JsonElement this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
+
+        public IEnumerable<string> Keys => item.EnumerateObject().Select(p => p.Name);
+
+        public IEnumerable<JsonElement> Values => item.EnumerateObject().Select(p => p.Value);
+
+        public int Count => item.EnumerateObject().Count();
+
+        public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+        public bool TryGetValue(string key, out JsonElement value) => item.TryGetProperty(key, out value);
+
+        public IEnumerator<KeyValuePair<string, JsonElement>> GetEnumerator() =>
+            item.EnumerateObject().Select(p => new KeyValuePair<string, JsonElement>(p.Name, p.Value)).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    static string Describe(JsonElement value)
+    {
+        var text = value.GetRawText();
+        return string.Create(CultureInfo.InvariantCulture, $"{value.ValueKind.ToString().ToLowerInvariant()} {(text.Length > 60 ? text[..60] + "..." : text)}");
+    }
+}

@@ -1,0 +1,43 @@
+using CampaignEvents.TestSupport.Stack;
+using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client;
+using Xunit;
+
+namespace CampaignEvents.IntegrationTests.Sync;
+
+/// <summary>One database, one vhost and one running sync host for a test class.</summary>
+public sealed class SyncFixture : IAsyncLifetime
+{
+    public IsolatedDatabase Database { get; } = new();
+
+    public IsolatedVhost Vhost { get; } = new();
+
+    public IHost Host { get; private set; } = null!;
+
+    public IConnection Broker { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Database.InitializeAsync();
+        await Vhost.InitializeAsync();
+        Host = await SyncHarness.StartSync(Database.Connection.ConnectionString, Vhost.Rabbit);
+        Broker = await SyncHarness.Connect(Vhost.Rabbit);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Broker is not null)
+        {
+            await Broker.DisposeAsync();
+        }
+
+        if (Host is not null)
+        {
+            await Host.StopAsync();
+            Host.Dispose();
+        }
+
+        await Vhost.DisposeAsync();
+        await Database.DisposeAsync();
+    }
+}
