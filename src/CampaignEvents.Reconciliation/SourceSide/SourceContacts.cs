@@ -44,7 +44,8 @@ public sealed class SourceContacts
             ? $"jsonb_build_object({string.Join(", ", o.MetadataColumns.Select(c => $"{SqlName.Literal(c)}, t.{SqlName.Quote(c)}"))})"
             : $"coalesce(t.{SqlName.Quote(o.MetadataColumn)}::jsonb, '{{}}'::jsonb)";
 
-        // k: the key hash (bucket), r: the row hash; see Digest.
+        // Hashes as in Digest. OFFSET 0 keeps the subquery from being flattened, so p, m and e are
+        // computed once per row rather than once per use.
         // one scan: E.164-looking rows summarized per bucket, the others (bucket NULL) returned raw
         digestRows = $"""
             SELECT CASE WHEN e THEN (hashtextextended(p, 0) & @mask)::int END AS bucket,
@@ -52,18 +53,20 @@ public sealed class SourceContacts
                    bit_xor(hashtextextended(p || '|' || m, 1)) AS h,
                    array_agg(p) FILTER (WHERE NOT e) AS other_phones,
                    array_agg(m) FILTER (WHERE NOT e) AS other_metadata
-            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, coalesce({phone} ~ '{Digests.Digest.E164Pattern}', false) AS e
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
                   FROM {table} t
-                  WHERE {campaign} = @campaign) s
+                  WHERE {campaign} = @campaign
+                  OFFSET 0) s
             WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {Digests.Digest.BucketMask})::int = ANY(@buckets)
             GROUP BY 1
             """;
         // one scan: E.164-looking rows of the sub-buckets with their row hash, the others raw
         keyRows = $"""
             SELECT p, e, CASE WHEN e THEN hashtextextended(p || '|' || m, 1) END AS r, CASE WHEN NOT e THEN m END AS m
-            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, coalesce({phone} ~ '{Digests.Digest.E164Pattern}', false) AS e
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
                   FROM {table} t
-                  WHERE {campaign} = @campaign) s
+                  WHERE {campaign} = @campaign
+                  OFFSET 0) s
             WHERE NOT e OR (hashtextextended(p, 0) & {Digests.Digest.SubBucketMask})::int = ANY(@subs)
             """;
         rowsByPhone = $"""
