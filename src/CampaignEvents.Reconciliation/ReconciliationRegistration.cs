@@ -1,3 +1,13 @@
+using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Reconciliation.LocalSide;
+using CampaignEvents.Reconciliation.Reconciling;
+using CampaignEvents.Reconciliation.Scheduling;
+using CampaignEvents.Reconciliation.SourceSide;
+using CampaignEvents.Source.Configuration;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 
 namespace CampaignEvents.Reconciliation;
@@ -7,14 +17,54 @@ public static class ReconciliationRegistration
     /// <summary>The reconcile role: compares digests of both sides and reports or repairs drift.</summary>
     public static IHostApplicationBuilder AddReconciliation(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 6): register the reconciliation consumer
+        builder.Services.AddOptions<ReconciliationOptions>()
+            .BindConfiguration(ReconciliationOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LocalContacts>();
+        builder.Services.AddSingleton<ReconciliationRuns>();
+        builder.Services.AddScoped<Reconciler>();
+        builder.Services.AddScoped<Campaigns>();
+        builder.Services.AddHostedService<ScheduledReconciliation>();
+        builder.AddBusPart(x =>
+        {
+            x.AddConsumer<ReconcileCampaignConsumer, ReconcileCampaignConsumerDefinition>();
+            AddSourceClients(x);
+        });
         return builder;
     }
 
-    /// <summary>The source side of reconciliation: answers digest and key requests from the external database.</summary>
+    /// <summary>The source side of reconciliation: answers digest and key requests from the external database, and re-publishes drifted keys.</summary>
     public static IHostApplicationBuilder AddReconciliationSourceSide(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 6): register the digest responder
+        builder.Services.AddOptions<SourceOptions>()
+            .BindConfiguration(SourceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<SourceContacts>();
+        builder.AddBusPart(x =>
+        {
+            x.AddConsumer<DigestSourceContactsConsumer, SourceSideConsumerDefinition<DigestSourceContactsConsumer>>();
+            x.AddConsumer<ListSourceKeysConsumer, SourceSideConsumerDefinition<ListSourceKeysConsumer>>();
+            x.AddConsumer<RepairSourceContactsConsumer, SourceSideConsumerDefinition<RepairSourceContactsConsumer>>();
+            x.AddConsumer<ListSourceCampaignsConsumer, SourceSideConsumerDefinition<ListSourceCampaignsConsumer>>();
+        });
         return builder;
+    }
+
+    /// <summary>
+    /// Request clients for the source side's queues and the reconciliation queue. They send to the
+    /// queue's own exchange (<c>exchange:</c>), not <c>queue:</c>: a sender would declare the queue as a
+    /// classic queue, and these are quorum queues declared by their consumers.
+    /// </summary>
+    public static void AddSourceClients(IBusRegistrationConfigurator x)
+    {
+        x.AddRequestClient<DigestSourceContacts>(new Uri($"exchange:{Topology.ReconciliationSourceDigestQueue}"));
+        x.AddRequestClient<ListSourceKeys>(new Uri($"exchange:{Topology.ReconciliationSourceKeysQueue}"));
+        x.AddRequestClient<RepairSourceContacts>(new Uri($"exchange:{Topology.ReconciliationSourceRepairQueue}"));
+        x.AddRequestClient<ListSourceCampaigns>(new Uri($"exchange:{Topology.ReconciliationSourceCampaignsQueue}"));
+        x.AddRequestClient<ReconcileCampaign>(new Uri($"exchange:{Topology.ReconciliationQueue}"));
     }
 }

@@ -76,5 +76,7 @@ public static class BusRegistration
         cfg.Message<ContactDeleted>(m => m.SetEntityName(Topology.ContactDeletedExchange));
         cfg.Message<ContactChangeBatch>(m => m.SetEntityName(Topology.ContactChangeBatchExchange));
         cfg.Message<CampaignChanged>(m => m.SetEntityName(Topology.CampaignChangedExchange));
+        cfg.Message<Contracts.Reconciliation.ReconcileCampaign>(m => m.SetEntityName(Topology.ReconcileCampaignExchange));
+        cfg.Message<Contracts.Reconciliation.CampaignReconciled>(m => m.SetEntityName(Topology.CampaignReconciledExchange));
     }
 }

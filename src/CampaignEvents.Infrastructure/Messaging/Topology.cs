@@ -27,6 +27,24 @@ public static class Topology
     /// <summary>The reconciliation consumer's queue.</summary>
     public const string ReconciliationQueue = "reconciliation";
 
+    /// <summary>Exchange for <c>ReconcileCampaign</c> commands (bound to <see cref="ReconciliationQueue"/>).</summary>
+    public const string ReconcileCampaignExchange = "reconcile-campaign";
+
+    /// <summary>Exchange for <c>CampaignReconciled</c> reports.</summary>
+    public const string CampaignReconciledExchange = "campaign-reconciled";
+
+    /// <summary>The source side of reconciliation: bucket digests of the external database.</summary>
+    public const string ReconciliationSourceDigestQueue = "reconciliation-source-digest";
+
+    /// <summary>The source side of reconciliation: keys and row hashes of the external database.</summary>
+    public const string ReconciliationSourceKeysQueue = "reconciliation-source-keys";
+
+    /// <summary>The source side of reconciliation: re-publishes drifted keys.</summary>
+    public const string ReconciliationSourceRepairQueue = "reconciliation-source-repair";
+
+    /// <summary>The source side of reconciliation: lists the source's campaigns.</summary>
+    public const string ReconciliationSourceCampaignsQueue = "reconciliation-source-campaigns";
+
     /// <summary>MassTransit's convention: a queue's faulted messages go to "&lt;queue&gt;_error".</summary>
     public static string ErrorQueue(string queue) => $"{queue}_error";
 }

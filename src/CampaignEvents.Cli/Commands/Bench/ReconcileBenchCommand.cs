@@ -1,0 +1,292 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Infrastructure.Phones;
+using CampaignEvents.Reconciliation;
+using CampaignEvents.Reconciliation.LocalSide;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CampaignEvents.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>campaign-events bench reconcile</c>: one campaign of N contacts, identical in a throwaway
+/// local database and a throwaway source database (binary COPY), on a throwaway vhost. Times the
+/// confirmation of consistency through the broker against one plain SQL digest scan of the local
+/// table measured in the same run, then injects 100 drifted rows and times finding them.
+/// </summary>
+public static class ReconcileBenchCommand
+{
+    const string SourceSchema = """
+        CREATE TABLE campaigns (id uuid PRIMARY KEY, name text NOT NULL);
+        CREATE TABLE contacts (
+            campaign_id uuid NOT NULL REFERENCES campaigns (id),
+            phone_number text NOT NULL,
+            metadata jsonb NOT NULL DEFAULT '{}',
+            UNIQUE (campaign_id, phone_number));
+        """;
+
+    const string ReferenceScan = """
+        SELECT (k & 255)::int, count(*), bit_xor(r)
+        FROM (SELECT hashtextextended(phone_number, 0) AS k, hashtextextended(phone_number || '|' || metadata::text, 1) AS r
+              FROM contacts WHERE campaign_id = @campaign) h
+        GROUP BY 1
+        """;
+
+    public static Command Create()
+    {
+        var count = new Option<int>("--count") { Description = "Contacts in the campaign.", DefaultValueFactory = _ => 1_000_000 };
+        var drift = new Option<int>("--drift") { Description = "Drifted rows in the second measurement.", DefaultValueFactory = _ => 100 };
+        var command = new Command("reconcile", "Time confirming a campaign consistent (against one plain SQL digest scan in the same run) and finding drifted rows, in throwaway databases and vhost.")
+        {
+            count, drift,
+        };
+        command.SetAction((parse, cancel) => Failures.Guard(() => Run(parse.GetValue(count), parse.GetValue(drift), Console.Out, cancel)));
+        return command;
+    }
+
+    public static async Task<int> Run(int count, int driftCount, TextWriter output, CancellationToken cancel)
+    {
+        var configuration = Settings.Load();
+        var server = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
+        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var localDb = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_local_{suffix}" };
+        var sourceDb = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_source_{suffix}" };
+        var vhost = $"ce-bench-{suffix}";
+        using var management = Management(rabbit);
+        await output.WriteLineAsync($"bench reconcile: {count:N0} contacts, {driftCount} drifted; databases {localDb.Database} / {sourceDb.Database}, vhost {vhost} (all dropped at the end)");
+        try
+        {
+            await Admin(server, $"CREATE DATABASE \"{localDb.Database}\"", cancel);
+            await Admin(server, $"CREATE DATABASE \"{sourceDb.Database}\"", cancel);
+            (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
+            (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
+
+            Migrator.Apply(localDb);
+            await using var local = NpgsqlDataSource.Create(localDb);
+            await using var source = NpgsqlDataSource.Create(sourceDb);
+            await Execute(source, SourceSchema, cancel);
+
+            var campaign = Guid.NewGuid();
+            var phones = Phones(count);
+            var fill = Stopwatch.StartNew();
+            await Task.WhenAll(
+                Fill(local, "INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'bench', 'voice', 'active')", campaign, phones, cancel),
+                Fill(source, "INSERT INTO campaigns (id, name) VALUES (@id, 'bench')", campaign, phones, cancel));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"filled both sides by binary COPY in {fill.Elapsed.TotalSeconds:0.0} s"));
+
+            var overrides = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Contacts"] = localDb.ConnectionString,
+                ["ConnectionStrings:Source"] = sourceDb.ConnectionString,
+                ["RabbitMq:VirtualHost"] = vhost,
+                ["Reconciliation:Settle"] = "00:00:00.500",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            using var host = BuildHost(overrides);
+            await host.StartAsync(cancel);
+            try
+            {
+                var client = host.Services.GetRequiredService<IRequestClient<ReconcileCampaign>>();
+
+                // warm both sides' caches once, untimed, so the reference and the run read the same way
+                await Reference(local, campaign, cancel);
+                await Reconcile(client, campaign, cancel);
+
+                var references = new List<double>();
+                var runs = new List<double>();
+                CampaignReconciled? clean = null;
+                for (var i = 0; i < 3; i++)
+                {
+                    references.Add(await Reference(local, campaign, cancel));
+                    var watch = Stopwatch.StartNew();
+                    clean = await Reconcile(client, campaign, cancel);
+                    runs.Add(watch.Elapsed.TotalSeconds);
+                }
+
+                var reference = Median(references);
+                var consistent = Median(runs);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"reference: one SQL digest scan of the local table: {reference:0.000} s (median of 3: {string.Join(", ", references.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))})"));
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"identical: reconcile confirmed {clean!.Outcome} ({clean.SourceContacts:N0} = {clean.LocalContacts:N0} contacts) in {consistent:0.000} s (median of 3: {string.Join(", ", runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))}) = {consistent / reference:0.00}x the reference (target < 3x)"));
+
+                var injected = await InjectDrift(local, campaign, phones, driftCount, cancel);
+                var driftWatch = Stopwatch.StartNew();
+                var drifted = await Reconcile(client, campaign, cancel);
+                var driftSeconds = driftWatch.Elapsed.TotalSeconds;
+                var found = drifted.Drift.Select(d => (d.Kind, d.PhoneNumber)).ToHashSet();
+                var allFound = found.SetEquals(injected);
+                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"drifted: {injected.Count} rows injected ({injected.Count(k => k.Kind == DriftKinds.Different)} different, {injected.Count(k => k.Kind == DriftKinds.MissingLocally)} missing locally, {injected.Count(k => k.Kind == DriftKinds.ExtraLocally)} extra locally); reconcile reported {drifted.Drift.Count} in {driftSeconds:0.000} s = {driftSeconds / reference:0.00}x the reference, including the 0.5 s settle window; {(allFound ? "all found, none else" : "MISMATCH")}"));
+                return allFound && clean.Outcome == ReconciliationOutcomes.Consistent ? 0 : 2;
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await Admin(server, $"DROP DATABASE IF EXISTS \"{localDb.Database}\" WITH (FORCE)", CancellationToken.None);
+            await Admin(server, $"DROP DATABASE IF EXISTS \"{sourceDb.Database}\" WITH (FORCE)", CancellationToken.None);
+            await management.DeleteAsync($"api/vhosts/{vhost}", CancellationToken.None);
+        }
+    }
+
+    /// <summary>Only the two sides of reconciliation: the bench must not start the source adapter's capture.</summary>
+    static IHost BuildHost(Dictionary<string, string?> overrides)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.AddCampaignEventsDatabases();
+        builder.AddReconciliationSourceSide();
+        builder.AddReconciliation();
+        builder.AddCampaignEventsBus();
+        return builder.Build();
+    }
+
+    static async Task<CampaignReconciled> Reconcile(IRequestClient<ReconcileCampaign> client, Guid campaign, CancellationToken cancel)
+    {
+        var response = await client.Ask<ReconcileCampaign, CampaignReconciled>(new ReconcileCampaign { CampaignId = campaign }, TimeSpan.FromMinutes(10), cancel);
+        return response.Message.Outcome == ReconciliationOutcomes.Error
+            ? throw new InvalidOperationException($"reconcile failed: {response.Message.Error}")
+            : response.Message;
+    }
+
+    static async Task<double> Reference(NpgsqlDataSource local, Guid campaign, CancellationToken cancel)
+    {
+        var watch = Stopwatch.StartNew();
+        await using var command = local.CreateCommand(ReferenceScan);
+        command.Parameters.AddWithValue("campaign", campaign);
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        while (await reader.ReadAsync(cancel))
+        {
+        }
+
+        return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Valid US numbers in E.164 (checked with libphonenumber: an invalid one would count as rejected at source).</summary>
+    static string[] Phones(int count)
+    {
+        var phones = new List<string>(count);
+        var random = new Random(42);
+        var seen = new HashSet<string>();
+        while (phones.Count < count)
+        {
+            var phone = string.Create(CultureInfo.InvariantCulture, $"+1{random.Next(201, 990)}{random.Next(200, 1000)}{random.Next(0, 10000):D4}");
+            if (seen.Add(phone) && PhoneNormalizer.IsE164(phone, out _))
+            {
+                phones.Add(phone);
+            }
+        }
+
+        return [.. phones];
+    }
+
+    static string Metadata(int i) => string.Create(CultureInfo.InvariantCulture, $$"""{"name": "Contact {{i}}", "tier": "{{(i % 3 == 0 ? "gold" : "silver")}}", "score": {{i % 1000}}, "tags": ["bench", "t{{i % 7}}"]}""");
+
+    static async Task Fill(NpgsqlDataSource target, string insertCampaign, Guid campaign, string[] phones, CancellationToken cancel)
+    {
+        await using var connection = await target.OpenConnectionAsync(cancel);
+        await using (var command = new NpgsqlCommand(insertCampaign, connection))
+        {
+            command.Parameters.AddWithValue("id", campaign);
+            await command.ExecuteNonQueryAsync(cancel);
+        }
+
+        await using (var import = await connection.BeginBinaryImportAsync("COPY contacts (campaign_id, phone_number, metadata) FROM STDIN (FORMAT BINARY)", cancel))
+        {
+            for (var i = 0; i < phones.Length; i++)
+            {
+                await import.StartRowAsync(cancel);
+                await import.WriteAsync(campaign, NpgsqlDbType.Uuid, cancel);
+                await import.WriteAsync(phones[i], NpgsqlDbType.Text, cancel);
+                await import.WriteAsync(Metadata(i), NpgsqlDbType.Jsonb, cancel);
+            }
+
+            await import.CompleteAsync(cancel);
+        }
+
+        await using var analyze = new NpgsqlCommand("ANALYZE contacts", connection);
+        await analyze.ExecuteNonQueryAsync(cancel);
+    }
+
+    /// <summary>Changes the metadata of 40 %, deletes 30 % and adds 30 % extra rows, locally only.</summary>
+    static async Task<HashSet<(string Kind, string Phone)>> InjectDrift(NpgsqlDataSource local, Guid campaign, string[] phones, int count, CancellationToken cancel)
+    {
+        var random = new Random(7);
+        var picked = Enumerable.Range(0, phones.Length).OrderBy(_ => random.Next()).Take(count * 7 / 10).ToArray();
+        var different = picked.Take(count * 4 / 10).Select(i => phones[i]).ToArray();
+        var deleted = picked.Skip(count * 4 / 10).Select(i => phones[i]).ToArray();
+        var existing = phones.ToHashSet();
+        var extra = Phones(phones.Length + (count * 2)).Where(p => !existing.Contains(p)).Take(count - different.Length - deleted.Length).ToArray();
+
+        await using var connection = await local.OpenConnectionAsync(cancel);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("UPDATE contacts SET metadata = metadata || '{\"drift\": true}' WHERE campaign_id = $1 AND phone_number = ANY($2)")
+                {
+                    Parameters = { new() { Value = campaign }, new() { Value = different } },
+                },
+                new NpgsqlBatchCommand("DELETE FROM contacts WHERE campaign_id = $1 AND phone_number = ANY($2)")
+                {
+                    Parameters = { new() { Value = campaign }, new() { Value = deleted } },
+                },
+                new NpgsqlBatchCommand("INSERT INTO contacts (campaign_id, phone_number, metadata) SELECT $1, p, '{\"extra\": true}' FROM unnest($2::text[]) AS p")
+                {
+                    Parameters = { new() { Value = campaign }, new() { Value = extra } },
+                },
+            },
+        };
+        await batch.ExecuteNonQueryAsync(cancel);
+        return
+        [
+            .. different.Select(p => (DriftKinds.Different, p)),
+            .. deleted.Select(p => (DriftKinds.MissingLocally, p)),
+            .. extra.Select(p => (DriftKinds.ExtraLocally, p)),
+        ];
+    }
+
+    static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+
+    static async Task Admin(NpgsqlConnectionStringBuilder server, string sql, CancellationToken cancel)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync(cancel);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    static async Task Execute(NpgsqlDataSource target, string sql, CancellationToken cancel)
+    {
+        await using var command = target.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(cancel);
+    }
+
+    static HttpClient Management(RabbitMqOptions rabbit)
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
+            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        return client;
+    }
+}

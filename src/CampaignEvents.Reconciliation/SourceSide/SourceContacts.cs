@@ -1,0 +1,327 @@
+using System.Data;
+using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Phones;
+using CampaignEvents.Reconciliation.Digests;
+using CampaignEvents.Source.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CampaignEvents.Reconciliation.SourceSide;
+
+/// <summary>A source row read for a repair or a report: normalized key, raw text, row hash, metadata.</summary>
+public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash, string Metadata);
+
+/// <summary>
+/// Reads the external database with the adapter's mapping (<see cref="SourceOptions"/>) and
+/// computes the digests of docs/adr/0007. Phones already shaped like E.164 are hashed inside
+/// PostgreSQL in one scan; the others (few, in practice) are read, normalized here with the
+/// adapter's <see cref="PhoneNormalizer"/>, and hashed by PostgreSQL in one statement over arrays,
+/// so both kinds hash exactly like the local side. Every read runs in one REPEATABLE READ
+/// snapshot, after taking the WAL position.
+/// </summary>
+public sealed class SourceContacts
+{
+    readonly NpgsqlDataSource source;
+    readonly PhoneNormalizer normalizer;
+    readonly string digestRows;
+    readonly string keyRows;
+    readonly string rowsByPhone;
+    readonly string campaignExists;
+    readonly string campaignIds;
+
+    public SourceContacts([FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source, IOptions<SourceOptions> options)
+    {
+        this.source = source;
+        var o = options.Value;
+        normalizer = new PhoneNormalizer(o.DefaultRegion);
+        var table = SqlName.Quote(o.ContactsTable);
+        var campaign = $"t.{SqlName.Quote(o.CampaignColumn)}";
+        var phone = $"t.{SqlName.Quote(o.PhoneColumn)}";
+        var metadata = string.IsNullOrWhiteSpace(o.MetadataColumn)
+            ? $"jsonb_build_object({string.Join(", ", o.MetadataColumns.Select(c => $"{SqlName.Literal(c)}, t.{SqlName.Quote(c)}"))})"
+            : $"coalesce(t.{SqlName.Quote(o.MetadataColumn)}::jsonb, '{{}}'::jsonb)";
+
+        // Hashes as in Digest. OFFSET 0 keeps the subquery from being flattened, so p, m and e are
+        // computed once per row rather than once per use.
+        // one scan: E.164-looking rows summarized per bucket, the others (bucket NULL) returned raw
+        digestRows = $"""
+            SELECT CASE WHEN e THEN (hashtextextended(p, 0) & @mask)::int END AS bucket,
+                   count(*) AS n,
+                   bit_xor(hashtextextended(p || '|' || m, 1)) AS h,
+                   array_agg(p) FILTER (WHERE NOT e) AS other_phones,
+                   array_agg(m) FILTER (WHERE NOT e) AS other_metadata
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
+                  FROM {table} t
+                  WHERE {campaign} = @campaign
+                  OFFSET 0) s
+            WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {Digests.Digest.BucketMask})::int = ANY(@buckets)
+            GROUP BY 1
+            """;
+        // one scan: E.164-looking rows of the sub-buckets with their row hash, the others raw
+        keyRows = $"""
+            SELECT p, e, CASE WHEN e THEN hashtextextended(p || '|' || m, 1) END AS r, CASE WHEN NOT e THEN m END AS m
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
+                  FROM {table} t
+                  WHERE {campaign} = @campaign
+                  OFFSET 0) s
+            WHERE NOT e OR (hashtextextended(p, 0) & {Digests.Digest.SubBucketMask})::int = ANY(@subs)
+            """;
+        rowsByPhone = $"""
+            SELECT {phone}::text AS p, {metadata}::text AS m
+            FROM {table} t
+            WHERE {campaign} = @campaign AND {phone} = ANY(@phones)
+            """;
+        campaignExists = $"SELECT EXISTS (SELECT 1 FROM {SqlName.Quote(o.CampaignsTable)} WHERE id = @campaign) OR EXISTS (SELECT 1 FROM {table} t WHERE {campaign} = @campaign)";
+        campaignIds = $"SELECT id FROM {SqlName.Quote(o.CampaignsTable)} ORDER BY id";
+    }
+
+    const string Lsn = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint";
+
+    const string HashRows = """
+        SELECT hashtextextended(p, 0) AS k, hashtextextended(p || '|' || m, 1) AS r
+        FROM unnest(@phones::text[], @metadata::text[]) WITH ORDINALITY AS u(p, m, i)
+        ORDER BY i
+        """;
+
+    public async Task<SourceContactsDigested> Digest(DigestSourceContacts request, CancellationToken cancel)
+    {
+        var subLevel = request.Level == DigestLevel.SubBuckets;
+        var wanted = request.Buckets.ToHashSet();
+        var mask = subLevel ? Digests.Digest.SubBucketMask : Digests.Digest.BucketMask;
+
+        return await InSnapshot(async (connection, lsn) =>
+        {
+            var exists = subLevel || await Scalar<bool>(connection, campaignExists, request.CampaignId, cancel);
+            var buckets = new Dictionary<int, BucketDigest>();
+            var raw = new List<(string? Phone, string Metadata)>();
+            await using (var command = new NpgsqlCommand(digestRows, connection))
+            {
+                command.Parameters.AddWithValue("campaign", request.CampaignId);
+                command.Parameters.AddWithValue("mask", mask);
+                command.Parameters.AddWithValue("sub", subLevel);
+                command.Parameters.AddWithValue("buckets", request.Buckets.ToArray());
+                await using var reader = await command.ExecuteReaderAsync(cancel);
+                while (await reader.ReadAsync(cancel))
+                {
+                    if (!reader.IsDBNull(0))
+                    {
+                        buckets[reader.GetInt32(0)] = new BucketDigest(reader.GetInt64(1), reader.GetInt64(2));
+                        continue;
+                    }
+
+                    var phones = reader.GetFieldValue<string?[]>(3);
+                    var metadata = reader.GetFieldValue<string[]>(4);
+                    raw.AddRange(phones.Zip(metadata));
+                }
+            }
+
+            var (others, rejected) = await NormalizeAndHash(connection, raw, cancel);
+            foreach (var row in others)
+            {
+                if (!subLevel || wanted.Contains(Digests.Digest.BucketOf(row.Sub)))
+                {
+                    var bucket = (int)(row.KeyHash & mask);
+                    buckets[bucket] = buckets.GetValueOrDefault(bucket).Add(new BucketDigest(1, row.Key.RowHash));
+                }
+            }
+
+            var ordered = buckets.OrderBy(b => b.Key).ToArray();
+            return new SourceContactsDigested
+            {
+                CampaignId = request.CampaignId,
+                CampaignExists = exists,
+                Lsn = lsn,
+                Buckets = [.. ordered.Select(b => b.Key)],
+                Counts = [.. ordered.Select(b => b.Value.Count)],
+                Hashes = [.. ordered.Select(b => b.Value.Hash)],
+                Rejected = subLevel ? [] : rejected,
+            };
+        }, cancel);
+    }
+
+    public async Task<SourceKeysListed> ListKeys(ListSourceKeys request, CancellationToken cancel) =>
+        await InSnapshot(async (connection, lsn) =>
+        {
+            var keys = new List<SourceKey>();
+            var rejected = new List<RejectedSourceRow>();
+            if (request.SubBuckets.Count > 0)
+            {
+                var subs = request.SubBuckets.ToHashSet();
+                var e164 = new List<(string Phone, long RowHash)>();
+                var others = new List<(string? Phone, string Metadata)>();
+                await using (var command = new NpgsqlCommand(keyRows, connection))
+                {
+                    command.Parameters.AddWithValue("campaign", request.CampaignId);
+                    command.Parameters.AddWithValue("subs", request.SubBuckets.ToArray());
+                    await using var reader = await command.ExecuteReaderAsync(cancel);
+                    while (await reader.ReadAsync(cancel))
+                    {
+                        if (reader.GetBoolean(1))
+                        {
+                            e164.Add((reader.GetString(0), reader.GetInt64(2)));
+                        }
+                        else
+                        {
+                            others.Add((reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetString(3)));
+                        }
+                    }
+                }
+
+                // shaped like E.164 is not yet valid: the adapter rejects what libphonenumber rejects
+                foreach (var (phone, rowHash) in e164)
+                {
+                    var normalized = normalizer.Normalize(phone, out var reason);
+                    if (normalized is null)
+                    {
+                        rejected.Add(new RejectedSourceRow { RawPhone = phone, Reason = reason! });
+                    }
+                    else
+                    {
+                        keys.Add(new SourceKey(normalized, phone, rowHash, ""));
+                    }
+                }
+
+                // rows rejected here were reported with the bucket digest already
+                var (hashed, _) = await NormalizeAndHash(connection, others, cancel);
+                keys.AddRange(hashed.Where(o => subs.Contains(o.Sub)).Select(o => o.Key));
+            }
+
+            if (request.Phones.Count > 0)
+            {
+                var (rows, rowsRejected) = await ReadByPhones(connection, request.CampaignId, request.Phones, cancel);
+                keys.AddRange(rows);
+                rejected.AddRange(rowsRejected);
+            }
+
+            var unique = keys.DistinctBy(k => k.PhoneNumber).ToArray();
+            return new SourceKeysListed
+            {
+                CampaignId = request.CampaignId,
+                Lsn = lsn,
+                Phones = [.. unique.Select(k => k.PhoneNumber)],
+                RawPhones = [.. unique.Select(k => k.RawPhone)],
+                RowHashes = [.. unique.Select(k => k.RowHash)],
+                Metadata = request.IncludeMetadata ? [.. unique.Select(k => k.Metadata)] : [],
+                Rejected = rejected,
+            };
+        }, cancel);
+
+    /// <summary>The current rows of these keys (normalized phones, plus raw texts where known), in one snapshot, with the WAL position taken before it.</summary>
+    public async Task<(long Lsn, IReadOnlyList<SourceKey> Rows)> ReadForRepair(Guid campaignId, IEnumerable<string> phones, CancellationToken cancel) =>
+        await InSnapshot(async (connection, lsn) =>
+        {
+            var (rows, _) = await ReadByPhones(connection, campaignId, [.. phones], cancel);
+            return (lsn, (IReadOnlyList<SourceKey>)rows);
+        }, cancel);
+
+    public async Task<IReadOnlyList<Guid>> CampaignIds(CancellationToken cancel)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancel);
+        await using var command = new NpgsqlCommand(campaignIds, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        var ids = new List<Guid>();
+        while (await reader.ReadAsync(cancel))
+        {
+            ids.Add(reader.GetGuid(0));
+        }
+
+        return ids;
+    }
+
+    async Task<(List<SourceKey> Rows, List<RejectedSourceRow> Rejected)> ReadByPhones(NpgsqlConnection connection, Guid campaignId, IReadOnlyList<string> phones, CancellationToken cancel)
+    {
+        var raw = new List<(string? Phone, string Metadata)>();
+        await using (var command = new NpgsqlCommand(rowsByPhone, connection))
+        {
+            command.Parameters.AddWithValue("campaign", campaignId);
+            command.Parameters.AddWithValue("phones", phones.Distinct().ToArray());
+            await using var reader = await command.ExecuteReaderAsync(cancel);
+            while (await reader.ReadAsync(cancel))
+            {
+                raw.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+
+        var (hashed, rejected) = await NormalizeAndHash(connection, raw, cancel);
+        return ([.. hashed.Select(h => h.Key)], rejected);
+    }
+
+    async Task<(List<HashedRow> Rows, List<RejectedSourceRow> Rejected)> NormalizeAndHash(NpgsqlConnection connection, List<(string? Phone, string Metadata)> raw, CancellationToken cancel)
+    {
+        var rejected = new List<RejectedSourceRow>();
+        var valid = new List<(string Phone, string Raw, string Metadata)>();
+        foreach (var (phone, metadata) in raw)
+        {
+            var normalized = normalizer.Normalize(phone, out var reason);
+            if (normalized is null)
+            {
+                rejected.Add(new RejectedSourceRow { RawPhone = phone ?? "", Reason = reason! });
+            }
+            else
+            {
+                valid.Add((normalized, phone!, metadata));
+            }
+        }
+
+        var rows = new List<HashedRow>(valid.Count);
+        if (valid.Count == 0)
+        {
+            return (rows, rejected);
+        }
+
+        await using var command = new NpgsqlCommand(HashRows, connection);
+        command.Parameters.Add(new NpgsqlParameter("phones", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = valid.Select(v => v.Phone).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = valid.Select(v => v.Metadata).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancel);
+        var i = 0;
+        while (await reader.ReadAsync(cancel))
+        {
+            var (phone, rawPhone, metadata) = valid[i++];
+            rows.Add(new HashedRow(new SourceKey(phone, rawPhone, reader.GetInt64(1), metadata), reader.GetInt64(0)));
+        }
+
+        return (rows, rejected);
+    }
+
+    async Task<T> InSnapshot<T>(Func<NpgsqlConnection, long, Task<T>> read, CancellationToken cancel)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancel);
+
+        // the position first, in its own statement: every change the snapshot misses commits after it
+        var lsn = await Scalar<long>(connection, Lsn, null, cancel);
+        await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancel);
+        var result = await read(connection, lsn);
+        await transaction.CommitAsync(cancel);
+        return result;
+    }
+
+    static async Task<T> Scalar<T>(NpgsqlConnection connection, string sql, Guid? campaign, CancellationToken cancel)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        if (campaign is { } id)
+        {
+            command.Parameters.AddWithValue("campaign", id);
+        }
+
+        return (T)(await command.ExecuteScalarAsync(cancel))!;
+    }
+
+    sealed record HashedRow(SourceKey Key, long KeyHash)
+    {
+        public int Sub => (int)(KeyHash & Digests.Digest.SubBucketMask);
+    }
+}
+
+/// <summary>Identifiers from configuration, quoted so a table or column name cannot change the SQL.</summary>
+public static class SqlName
+{
+    /// <summary><c>public.contacts</c> → <c>"public"."contacts"</c>.</summary>
+    public static string Quote(string name) =>
+        string.Join(".", name.Split('.').Select(part => $"\"{part.Trim().Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
+
+    /// <summary>A string literal.</summary>
+    public static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
+}
