@@ -12,6 +12,7 @@ public static class CliRoot
     public static RootCommand Create()
     {
         var root = new RootCommand("campaign-events: keeps campaign contacts in a local PostgreSQL in step with an external database through RabbitMQ.");
+        root.Subcommands.Add(Commands.Demo.DemoCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());

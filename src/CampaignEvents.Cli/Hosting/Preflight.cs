@@ -1,6 +1,7 @@
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Source.Preflight;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -12,16 +13,19 @@ namespace CampaignEvents.Cli.Hosting;
 /// </summary>
 static class Preflight
 {
-    public static async Task Check(IConfiguration configuration, IReadOnlyCollection<Role> roles, CancellationToken cancel)
+    /// <param name="sourceShape">Also check the source's prerequisites (tables, replica identity, privilege); the demo creates them itself.</param>
+    public static async Task Check(IConfiguration configuration, IReadOnlyCollection<Role> roles, CancellationToken cancel, bool sourceShape = true)
     {
-        if (roles.Contains(Role.Sync) || roles.Contains(Role.Reconcile))
-        {
-            await Database(configuration, DatabaseSettings.Contacts, cancel);
-        }
+        // every role keeps something in the local database (the source adapter its snapshot state)
+        await Database(configuration, DatabaseSettings.Contacts, cancel);
 
         if (roles.Contains(Role.Source))
         {
             await Database(configuration, DatabaseSettings.Source, cancel);
+            if (sourceShape)
+            {
+                await SourcePreflight.CheckAsync(configuration, cancel);
+            }
         }
 
         var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();

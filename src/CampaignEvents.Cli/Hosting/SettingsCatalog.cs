@@ -1,5 +1,6 @@
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Observability;
+using CampaignEvents.Reconciliation;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Sync.Configuration;
 
@@ -14,6 +15,7 @@ public static class SettingsCatalog
         [SourceOptions.Section] = typeof(SourceOptions),
         [ObservabilityOptions.Section] = typeof(ObservabilityOptions),
         [SyncOptions.Section] = typeof(SyncOptions),
+        [ReconciliationOptions.Section] = typeof(ReconciliationOptions),
     };
 
     public static readonly IReadOnlyList<string> ConnectionStrings = [DatabaseSettings.Contacts, DatabaseSettings.Source];

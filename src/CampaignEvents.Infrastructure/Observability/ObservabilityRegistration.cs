@@ -52,6 +52,8 @@ public static class ObservabilityRegistration
         var options = new ObservabilityOptions();
         builder.Configuration.GetSection(ObservabilityOptions.Section).Bind(options);
 
+        EnsureFree(options.MetricsPort, "MetricsPort");
+        EnsureFree(options.HealthPort, "HealthPort");
         if (options.MetricsPort > 0)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -70,5 +72,25 @@ public static class ObservabilityRegistration
         }
 
         return builder;
+    }
+
+    static void EnsureFree(int port, string setting)
+    {
+        if (port <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            throw new Configuration.SettingsException(
+                $"setting Observability:{setting}: port {port} on 127.0.0.1 is in use (another campaign-events run?); set Observability__{setting} to a free port, or 0 to turn it off");
+        }
     }
 }

@@ -56,7 +56,8 @@ public static class Databases
     /// <summary>Creates an empty database with a unique name and returns its connection settings.</summary>
     public static async Task<NpgsqlConnectionStringBuilder> Create(TestStack stack, string purpose)
     {
-        var name = $"ce_{new string([.. purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(30)])}_{Guid.NewGuid():N}"[..50];
+        var name = $"ce_{new string([.. purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(30)])}_{Guid.NewGuid():N}";
+        name = name[..Math.Min(name.Length, 50)];
         await using (var admin = new NpgsqlConnection(stack.Postgres.ConnectionString))
         {
             await admin.OpenAsync();

@@ -48,7 +48,7 @@ sealed class DemoProgress(NpgsqlDataSource source, NpgsqlDataSource local, strin
         }
 
         var plain = new Rate();
-        var lastPrint = TimeSpan.MinValue;
+        var lastPrint = TimeSpan.FromSeconds(-10);
         while (clock.Elapsed < timeout)
         {
             var s = await Take(cancel);

@@ -1,0 +1,45 @@
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Mapping;
+using Dapper;
+using Npgsql;
+
+namespace CampaignEvents.Cli.Commands.Demo;
+
+/// <summary>Puts both demo databases and the queues back to empty, so every demo starts the same way.</summary>
+static class DemoReset
+{
+    public static async Task Run(NpgsqlDataSource source, NpgsqlDataSource local, SourceOptions options, RabbitMqOptions rabbit, CancellationToken cancel)
+    {
+        await using (var connection = await source.OpenConnectionAsync(cancel))
+        {
+            var active = await connection.ExecuteScalarAsync<bool?>("SELECT active FROM pg_replication_slots WHERE slot_name = @slot", new { slot = options.SlotName });
+            if (active == true)
+            {
+                throw new SettingsException($"the replication slot {options.SlotName} (Source:SlotName) is in use by a running source adapter; stop `campaign-events run` first");
+            }
+
+            if (active is not null)
+            {
+                await connection.ExecuteAsync("SELECT pg_drop_replication_slot(@slot)", new { slot = options.SlotName });
+            }
+
+            await connection.ExecuteAsync($"DROP PUBLICATION IF EXISTS \"{options.PublicationName}\"");
+            await connection.ExecuteAsync("DROP TABLE IF EXISTS contacts, campaigns CASCADE");
+            await connection.ExecuteAsync(DefaultSourceSchema.Sql);
+        }
+
+        await using (var connection = await local.OpenConnectionAsync(cancel))
+        {
+            await connection.ExecuteAsync("TRUNCATE contacts, contact_tombstones, campaigns, reconciliation_runs, reconciliation_run_keys, source_adapter_state");
+        }
+
+        // events of an earlier run must not land in this one
+        using var http = Status.StatusCommand.ManagementClient(rabbit);
+        foreach (var queue in new[] { Topology.ContactChangesQueue, Topology.CampaignChangesQueue, Topology.ReconciliationQueue })
+        {
+            using var _ = await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{queue}/contents", cancel);
+        }
+    }
+}

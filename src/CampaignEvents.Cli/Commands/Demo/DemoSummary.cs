@@ -1,0 +1,38 @@
+using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Configuration;
+using Spectre.Console;
+
+namespace CampaignEvents.Cli.Commands.Demo;
+
+static class DemoSummary
+{
+    public static void Print(IReadOnlyList<DemoWorkload.Campaign> campaigns, IReadOnlyDictionary<Guid, CampaignReconciled> results, TimeSpan took, RabbitMqOptions rabbit)
+    {
+        if (Console.IsOutputRedirected)
+        {
+            // a log file or CI reads this: wide enough that no cell wraps
+            AnsiConsole.Profile.Width = 200;
+        }
+
+        var table = new Table().Title("Demo summary").AddColumns("campaign", "source rows", "local rows", "rejected at source", "reconciliation", "time");
+        foreach (var campaign in campaigns)
+        {
+            var r = results[campaign.Id];
+            var outcome = r.Outcome == ReconciliationOutcomes.Consistent
+                ? "[green]consistent[/]"
+                : $"[red]{Markup.Escape(r.Outcome)}[/] ({r.Drift.Count} keys differ{(r.Error is null ? "" : ": " + Markup.Escape(r.Error))})";
+            table.AddRow(
+                Markup.Escape(campaign.Name),
+                r.SourceContacts.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                r.LocalContacts.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                r.RejectedAtSource.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                outcome,
+                $"{(r.FinishedAt - r.StartedAt).TotalSeconds:0.0} s");
+        }
+
+        AnsiConsole.Write(table);
+        var consistent = results.Values.Count(r => r.Outcome == ReconciliationOutcomes.Consistent);
+        AnsiConsole.MarkupLine($"{consistent} of {campaigns.Count} campaigns consistent; took {took.TotalSeconds:0} s.");
+        AnsiConsole.MarkupLine($"Dashboard: http://{Markup.Escape(rabbit.Host)}:{rabbit.ManagementPort}/ (user {Markup.Escape(rabbit.Username)}). Status: campaign-events status");
+    }
+}
