@@ -57,6 +57,8 @@ static class DemoCommand
             ["Reconciliation:Interval"] = "00:00:30",
             // the progress and the summary tell the story; only trouble is logged
             ["Logging:LogLevel:Default"] = "Warning",
+            // its rejected rows are listed per campaign in the summary instead of one warning each
+            ["Logging:LogLevel:CampaignEvents.Source.Capture"] = "Error",
         };
         var builder = PipelineHost.CreateBuilder(PipelineHost.AllRoles, overrides);
         await Preflight.Check(builder.Configuration, PipelineHost.AllRoles, cancel, sourceShape: false);

@@ -14,7 +14,7 @@ static class DemoSummary
             AnsiConsole.Profile.Width = 200;
         }
 
-        var table = new Table().Title("Demo summary").AddColumns("campaign", "source rows", "local rows", "rejected at source", "reconciliation", "time");
+        var table = new Table().Title("Demo summary").AddColumns("campaign", "source rows", "local rows", "rejected at source", "reconciliation", "reconcile time");
         foreach (var campaign in campaigns)
         {
             var r = results[campaign.Id];
