@@ -21,6 +21,8 @@ public static class CliRoot
         root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.")
         {
             Commands.Bench.SyncBenchCommand.Create(),
+            SourceBenchCommand.InitialSync(),
+            SourceBenchCommand.Streaming(),
             ReconcileBenchCommand.Create(),
         });
         return root;

@@ -1,3 +1,9 @@
+using CampaignEvents.Source.Capture;
+using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Polling;
+using CampaignEvents.Source.Publishing;
+using CampaignEvents.Source.State;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace CampaignEvents.Source;
@@ -7,7 +13,17 @@ public static class SourceAdapterRegistration
     /// <summary>The source role: captures changes of the external database and publishes them.</summary>
     public static IHostApplicationBuilder AddSourceAdapter(this IHostApplicationBuilder builder)
     {
-        // TODO(issue 5): register the capture service (logical replication or polling)
+        builder.Services.AddOptions<SourceOptions>()
+            .BindConfiguration(SourceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<SourceMetrics>();
+        builder.Services.AddSingleton<AdapterState>();
+        builder.Services.AddSingleton<IEventSink, BusEventSink>();
+        builder.Services.AddSingleton<ReplicationCapture>();
+        builder.Services.AddSingleton<PollingCapture>();
+        builder.Services.AddHostedService<SourceAdapterService>();
         return builder;
     }
 }

@@ -51,10 +51,12 @@ public sealed class SourceOptions
 
     /// <summary>Logical replication slot of the adapter on the source.</summary>
     [Required(AllowEmptyStrings = false)]
+    [RegularExpression("^[a-z0-9_]{1,48}$", ErrorMessage = "Source:SlotName must be 1-48 lowercase letters, digits or underscores (a PostgreSQL slot name)")]
     public string SlotName { get; set; } = "campaign_events";
 
     /// <summary>Publication the slot streams (created by the adapter for the two tables).</summary>
     [Required(AllowEmptyStrings = false)]
+    [RegularExpression("^[A-Za-z0-9_]{1,63}$", ErrorMessage = "Source:PublicationName must be letters, digits or underscores")]
     public string PublicationName { get; set; } = "campaign_events";
 
     /// <summary>Changes per published <c>ContactChangeBatch</c> message.</summary>
@@ -67,4 +69,37 @@ public sealed class SourceOptions
     /// <summary>Polling mode: pause between polls when nothing changed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Column of both tables that identifies a source row (its primary key): named in the log when a
+    /// row is rejected, the keyset of the snapshot pages and the tiebreak of polling. Empty: the
+    /// snapshot pages on (campaign, phone) and rejected rows are named by campaign and raw phone.
+    /// </summary>
+    public string IdColumn { get; set; } = "id";
+
+    /// <summary>Rows per keyset page while reading the initial snapshot (or a polling round).</summary>
+    [Range(1, 1_000_000)]
+    public int SnapshotPageSize { get; set; } = 10_000;
+
+    /// <summary>Publishes awaiting their broker confirm at most; the slot advances only below the oldest one.</summary>
+    [Range(1, 10_000)]
+    public int MaxInFlight { get; set; } = 200;
+
+    /// <summary>How long a partly filled batch may wait for more changes when the stream is quiet.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Replication mode: when the captured tables were idle this long, the adapter writes a logical
+    /// decoding message on the source so the slot's confirmed position follows the WAL (no pile-up).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Polling mode with a timestamp column: rows newer than now() minus this lag are left for the
+    /// next round, so a transaction that commits a little after it stamped its rows is not skipped.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan PollingLag { get; set; } = TimeSpan.FromSeconds(2);
 }

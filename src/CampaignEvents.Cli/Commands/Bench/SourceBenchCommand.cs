@@ -1,0 +1,395 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Contracts;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Source.Mapping;
+using Dapper;
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CampaignEvents.Cli.Commands.Bench;
+
+/// <summary>
+/// Benchmarks of the source adapter on throwaway databases and a throwaway vhost of the configured
+/// servers (all dropped at the end): <c>bench initial-sync</c> and <c>bench streaming</c>. Each prints
+/// its reference (binary COPY) from the same run, because shared machines vary from day to day.
+/// </summary>
+public static class SourceBenchCommand
+{
+    public static Command InitialSync()
+    {
+        var count = new Option<int>("--count") { Description = "Contacts in the external database.", DefaultValueFactory = _ => 1_000_000 };
+        var campaigns = new Option<int>("--campaigns") { Description = "Campaigns they belong to.", DefaultValueFactory = _ => 10 };
+        var command = new Command("initial-sync", "Time from adapter start to the last contact applied locally (source + sync roles), beside a binary COPY of the same rows into a table of the local shape.") { count, campaigns };
+        command.SetAction((parse, cancel) => Failures.Guard(() => RunInitialSync(parse.GetValue(count), parse.GetValue(campaigns), cancel)));
+        return command;
+    }
+
+    public static Command Streaming()
+    {
+        var rate = new Option<int>("--rate") { Description = "Updates per second at the source.", DefaultValueFactory = _ => 2_000 };
+        var seconds = new Option<int>("--seconds") { Description = "How long to keep the rate.", DefaultValueFactory = _ => 60 };
+        var rows = new Option<int>("--rows") { Description = "Contacts the updates are spread over.", DefaultValueFactory = _ => 10_000 };
+        var command = new Command("streaming", "p50/p99 time from source commit to local apply at a sustained rate of updates (source + sync roles).") { rate, seconds, rows };
+        command.SetAction((parse, cancel) => Failures.Guard(() => RunStreaming(parse.GetValue(rate), parse.GetValue(seconds), parse.GetValue(rows), cancel)));
+        return command;
+    }
+
+    static async Task<int> RunInitialSync(int count, int campaignCount, CancellationToken cancel)
+    {
+        await using var world = await BenchWorld.Create("init", cancel);
+        var campaigns = await world.SeedSource(campaignCount, count, cancel);
+        Console.WriteLine($"source: {count:N0} contacts over {campaignCount} campaigns (~80-byte metadata)");
+
+        // the reference: the same rows by binary COPY into a table with the local shape (FK, unique index)
+        var reference = await world.CopyReference(campaigns, count, cancel);
+        Console.WriteLine($"reference: binary COPY of the same rows into the local shape: {reference.TotalSeconds:0.0} s ({count / reference.TotalSeconds:N0} rows/s)");
+
+        var clock = Stopwatch.StartNew();
+        using var host = PipelineHost.CreateBuilder([Role.Source, Role.Sync], world.Settings).Build();
+        await host.StartAsync(cancel);
+        TimeSpan? confirmed = null;
+        TimeSpan? applied = null;
+        long local = 0, lastLocal = -1;
+        var lastProgress = clock.Elapsed;
+        while (applied is null)
+        {
+            await Task.Delay(100, cancel);
+            confirmed ??= await world.SnapshotConfirmed(cancel) ? clock.Elapsed : null;
+            local = await world.LocalContacts(cancel);
+            if (local >= count)
+            {
+                applied = clock.Elapsed;
+            }
+            else if (local != lastLocal)
+            {
+                lastLocal = local;
+                lastProgress = clock.Elapsed;
+            }
+            else if (confirmed is not null && clock.Elapsed - lastProgress > TimeSpan.FromSeconds(local == 0 ? 10 : 30))
+            {
+                break;
+            }
+        }
+
+        await host.StopAsync(CancellationToken.None);
+        Console.WriteLine($"adapter start -> snapshot confirmed by RabbitMQ: {confirmed?.TotalSeconds:0.0} s ({(confirmed is { } c ? count / c.TotalSeconds : 0):N0} rows/s, {(confirmed is { } c2 ? c2 / reference : 0):0.00}x COPY)");
+        if (applied is { } a)
+        {
+            Console.WriteLine($"adapter start -> last row applied locally: {a.TotalSeconds:0.0} s ({count / a.TotalSeconds:N0} rows/s, {a / reference:0.00}x COPY; target <= 2.5x)");
+        }
+        else
+        {
+            Console.WriteLine($"local apply: {local:N0} of {count:N0} rows applied, no progress (is the sync consumer part of this build?)");
+        }
+
+        return 0;
+    }
+
+    static async Task<int> RunStreaming(int rate, int seconds, int rowCount, CancellationToken cancel)
+    {
+        await using var world = await BenchWorld.Create("stream", cancel);
+        var campaigns = await world.SeedSource(1, rowCount, cancel);
+        var ids = await world.SourceIds(cancel);
+
+        // without a sync consumer, delivery from RabbitMQ is the end of the line: a probe consumer measures it
+        var delivered = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        var probe = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(world.Rabbit.Host, (ushort)world.Rabbit.Port, world.Rabbit.VirtualHost, h =>
+            {
+                h.Username(world.Rabbit.Username);
+                h.Password(world.Rabbit.Password);
+            });
+            BusRegistration.ConfigureWire(cfg);
+            cfg.ReceiveEndpoint("bench-probe", e => e.Handler<ContactChangeBatch>(context =>
+            {
+                var now = Stopwatch.GetTimestamp();
+                foreach (var change in context.Message.Changes)
+                {
+                    if (change.Metadata.TryGetProperty("seq", out var seq))
+                    {
+                        delivered.TryAdd(seq.GetInt64(), now);
+                    }
+                }
+
+                return Task.CompletedTask;
+            }));
+        });
+        await probe.StartAsync(cancel);
+        using var host = PipelineHost.CreateBuilder([Role.Source, Role.Sync], world.Settings).Build();
+        await host.StartAsync(cancel);
+        var warm = Stopwatch.StartNew();
+        while (!await world.SnapshotConfirmed(cancel) && warm.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(100, cancel);
+        }
+
+        var syncPresent = false;
+        while (warm.Elapsed < TimeSpan.FromSeconds(60) && !(syncPresent = await world.LocalContacts(cancel) >= rowCount))
+        {
+            await Task.Delay(100, cancel);
+        }
+
+        Console.WriteLine(syncPresent
+            ? $"measuring source commit -> local apply, {rate}/s for {seconds} s over {rowCount:N0} contacts"
+            : $"the sync consumer applied nothing: measuring source commit -> delivery from RabbitMQ instead, {rate}/s for {seconds} s");
+
+        var committed = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        var appliedAt = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var watcher = syncPresent ? world.WatchLocalSeq(appliedAt, stop.Token) : Task.CompletedTask;
+        var total = rate * seconds;
+        var started = Stopwatch.GetTimestamp();
+        await using (var connection = await world.Source.OpenConnectionAsync(cancel))
+        {
+            // transactions of up to 20 updates keep the rate reachable on two shared cores
+            const int PerTransaction = 20;
+            for (long seq = 0; seq < total; seq += PerTransaction)
+            {
+                var due = started + (long)(seq / (double)rate * Stopwatch.Frequency);
+                var wait = due - Stopwatch.GetTimestamp();
+                if (wait > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), cancel);
+                }
+
+                var n = (int)Math.Min(PerTransaction, total - seq);
+                var seqs = Enumerable.Range(0, n).Select(i => seq + i).ToArray();
+                var targets = seqs.Select(s => ids[(int)(s % ids.Length)]).ToArray();
+                await connection.ExecuteAsync(
+                    "UPDATE contacts c SET metadata = c.metadata || jsonb_build_object('seq', u.seq) FROM unnest(@targets, @seqs) AS u(id, seq) WHERE c.id = u.id",
+                    new { targets, seqs });
+                var now = Stopwatch.GetTimestamp();
+                foreach (var s in seqs)
+                {
+                    committed[s] = now;
+                }
+            }
+        }
+
+        var achieved = total / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var ends = syncPresent ? appliedAt : delivered;
+        var drain = Stopwatch.StartNew();
+        while (ends.Count < total * 0.999 && drain.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100, cancel);
+        }
+
+        await stop.CancelAsync();
+        try
+        {
+            await watcher;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await host.StopAsync(CancellationToken.None);
+        await probe.StopAsync(CancellationToken.None);
+        var latencies = committed
+            .Where(c => ends.ContainsKey(c.Key))
+            .Select(c => Math.Max(0, (ends[c.Key] - c.Value) * 1000.0 / Stopwatch.Frequency))
+            .Order()
+            .ToArray();
+        if (latencies.Length == 0)
+        {
+            Console.WriteLine("no change arrived");
+            return 1;
+        }
+
+        double Pct(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
+        Console.WriteLine($"rate achieved at the source: {achieved:N0} changes/s; observed {latencies.Length:N0} of {total:N0} (later updates of a row may hide earlier ones)");
+        Console.WriteLine($"{(syncPresent ? "commit -> local apply" : "commit -> delivered from RabbitMQ")}: p50 {Pct(0.50):0.0} ms, p99 {Pct(0.99):0.0} ms, max {latencies[^1]:0.0} ms (target p99 < 1000 ms)");
+        return 0;
+    }
+
+    /// <summary>Throwaway source, local and reference databases and a vhost on the configured servers.</summary>
+    sealed class BenchWorld : IAsyncDisposable
+    {
+        readonly NpgsqlConnectionStringBuilder admin;
+        readonly HttpClient management;
+        readonly string slot;
+        readonly List<string> databases = [];
+
+        BenchWorld(NpgsqlConnectionStringBuilder admin, RabbitMqOptions rabbit, HttpClient management, string slot)
+        {
+            this.admin = admin;
+            Rabbit = rabbit;
+            this.management = management;
+            this.slot = slot;
+        }
+
+        public RabbitMqOptions Rabbit { get; }
+
+        public Dictionary<string, string?> Settings { get; } = [];
+
+        public NpgsqlDataSource Source { get; private set; } = null!;
+
+        NpgsqlConnectionStringBuilder local = null!;
+        NpgsqlConnectionStringBuilder reference = null!;
+
+        public static async Task<BenchWorld> Create(string purpose, CancellationToken cancel)
+        {
+            var configuration = Commands.Settings.Load();
+            var admin = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
+            var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+            var id = Guid.NewGuid().ToString("N")[..8];
+            var management = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
+            management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+            var vhost = $"ce-bench-{id}";
+            (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
+            (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
+            rabbit.VirtualHost = vhost;
+            var world = new BenchWorld(admin, rabbit, management, $"ce_bench_{id}");
+            var source = await world.Database($"ce_bench_{purpose}_src_{id}", cancel);
+            world.local = await world.Database($"ce_bench_{purpose}_loc_{id}", cancel);
+            world.reference = await world.Database($"ce_bench_{purpose}_copy_{id}", cancel);
+            Migrator.Apply(world.local);
+            Migrator.Apply(world.reference);
+            await using (var connection = new NpgsqlConnection(source.ConnectionString))
+            {
+                await connection.OpenAsync(cancel);
+                await connection.ExecuteAsync(DefaultSourceSchema.Sql);
+            }
+
+            world.Source = NpgsqlDataSource.Create(source);
+            world.Settings["ConnectionStrings:Source"] = source.ConnectionString;
+            world.Settings["ConnectionStrings:Contacts"] = world.local.ConnectionString;
+            world.Settings["RabbitMq:VirtualHost"] = vhost;
+            world.Settings["Source:SlotName"] = world.slot;
+            world.Settings["Source:PublicationName"] = world.slot;
+            world.Settings["Logging:LogLevel:Default"] = "Warning";
+            return world;
+        }
+
+        async Task<NpgsqlConnectionStringBuilder> Database(string name, CancellationToken cancel)
+        {
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync(cancel);
+            await connection.ExecuteAsync($"CREATE DATABASE \"{name}\"");
+            databases.Add(name);
+            return new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name };
+        }
+
+        static string Metadata(int i) => $"{{\"first_name\": \"Contact\", \"last_name\": \"Number {i}\", \"tier\": \"gold\", \"n\": {i}}}";
+
+        static string Phone(int i) => $"+1415{2000000 + i:D7}";
+
+        public async Task<Guid[]> SeedSource(int campaignCount, int count, CancellationToken cancel)
+        {
+            await using var connection = await Source.OpenConnectionAsync(cancel);
+            var campaigns = new Guid[campaignCount];
+            for (var c = 0; c < campaignCount; c++)
+            {
+                campaigns[c] = await connection.ExecuteScalarAsync<Guid>("INSERT INTO campaigns (name, type, status) VALUES (@name, 'voice', 'active') RETURNING id", new { name = $"bench {c}" });
+            }
+
+            await Copy(connection, campaigns, count, cancel);
+            await connection.ExecuteAsync("ANALYZE contacts");
+            return campaigns;
+        }
+
+        static async Task Copy(NpgsqlConnection connection, Guid[] campaigns, int count, CancellationToken cancel)
+        {
+            await using var copy = await connection.BeginBinaryImportAsync("COPY contacts (campaign_id, phone_number, metadata) FROM STDIN (FORMAT BINARY)", cancel);
+            for (var i = 0; i < count; i++)
+            {
+                await copy.StartRowAsync(cancel);
+                await copy.WriteAsync(campaigns[i % campaigns.Length], NpgsqlDbType.Uuid, cancel);
+                await copy.WriteAsync(Phone(i), NpgsqlDbType.Text, cancel);
+                await copy.WriteAsync(Metadata(i), NpgsqlDbType.Jsonb, cancel);
+            }
+
+            await copy.CompleteAsync(cancel);
+        }
+
+        public async Task<TimeSpan> CopyReference(Guid[] campaigns, int count, CancellationToken cancel)
+        {
+            await using var connection = new NpgsqlConnection(reference.ConnectionString);
+            await connection.OpenAsync(cancel);
+            foreach (var campaign in campaigns)
+            {
+                await connection.ExecuteAsync("INSERT INTO campaigns (id, name, type, status) VALUES (@campaign, 'bench', 'voice', 'active')", new { campaign });
+            }
+
+            var clock = Stopwatch.StartNew();
+            await Copy(connection, campaigns, count, cancel);
+            return clock.Elapsed;
+        }
+
+        public async Task<Guid[]> SourceIds(CancellationToken cancel)
+        {
+            await using var connection = await Source.OpenConnectionAsync(cancel);
+            return [.. await connection.QueryAsync<Guid>(new CommandDefinition("SELECT id FROM contacts", cancellationToken: cancel))];
+        }
+
+        public async Task<bool> SnapshotConfirmed(CancellationToken cancel)
+        {
+            await using var connection = new NpgsqlConnection(local.ConnectionString);
+            await connection.OpenAsync(cancel);
+            return await connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM source_adapter_state WHERE snapshot_completed_at IS NOT NULL)", cancellationToken: cancel));
+        }
+
+        public async Task<long> LocalContacts(CancellationToken cancel)
+        {
+            await using var connection = new NpgsqlConnection(local.ConnectionString);
+            await connection.OpenAsync(cancel);
+            return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM contacts", cancellationToken: cancel));
+        }
+
+        /// <summary>Polls the local table for newly applied sequence numbers and stamps when each was first seen.</summary>
+        public async Task WatchLocalSeq(System.Collections.Concurrent.ConcurrentDictionary<long, long> seen, CancellationToken cancel)
+        {
+            await using var connection = new NpgsqlConnection(local.ConnectionString);
+            await connection.OpenAsync(cancel);
+            while (!cancel.IsCancellationRequested)
+            {
+                var seqs = await connection.QueryAsync<long>(new CommandDefinition(
+                    "SELECT (metadata->>'seq')::bigint FROM contacts WHERE metadata ? 'seq'", cancellationToken: cancel));
+                var now = Stopwatch.GetTimestamp();
+                foreach (var s in seqs)
+                {
+                    seen.TryAdd(s, now);
+                }
+
+                await Task.Delay(5, cancel);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Source.DisposeAsync();
+            NpgsqlConnection.ClearAllPools();
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync();
+            for (var attempt = 0; attempt < 50; attempt++)
+            {
+                await connection.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND NOT active", new { prefix = slot + "%" });
+                if (await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE @prefix", new { prefix = slot + "%" }) == 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(200);
+            }
+
+            foreach (var name in databases)
+            {
+                await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            }
+
+            await management.DeleteAsync($"api/vhosts/{Rabbit.VirtualHost}");
+            management.Dispose();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Text.Json;
+using CampaignEvents.Contracts;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Source.Capture;
+using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Mapping;
+using CampaignEvents.Source.Publishing;
+using CampaignEvents.Source.State;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CampaignEvents.Source.Polling;
+
+/// <summary>
+/// The fallback capture (docs/adr/0005): keyset polling on (Source:PollingColumn, Source:IdColumn)
+/// of both tables, campaigns first. The version of an event is the polling column's value
+/// (microseconds since the epoch for a timestamp). Deletes are not seen: reconciliation's repair
+/// finds them. Positions are saved locally only after the broker confirmed the round.
+/// </summary>
+public sealed partial class PollingCapture(
+    IOptions<SourceOptions> options,
+    [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
+    AdapterState state,
+    IEventSink sink,
+    SourceMetrics metrics,
+    ILogger<PollingCapture> logger)
+{
+    const string ColumnType = """
+        SELECT format_type(a.atttypid, a.atttypmod)
+        FROM pg_attribute a
+        WHERE a.attrelid = @table::regclass AND a.attname = @column AND NOT a.attisdropped
+        """;
+
+    readonly SourceOptions settings = options.Value;
+    readonly SourceMapping mapping = new(options.Value);
+
+    public async Task Run(CancellationToken cancel)
+    {
+        var database = new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
+        var key = $"polling:{database}:{settings.SlotName}";
+        var positions = await state.Polling(key, cancel);
+        var campaigns = await Table(mapping.Campaigns, cancel);
+        var contacts = await Table(mapping.Contacts, cancel);
+        LogPolling(mapping.Contacts.ToString(), settings.PollingColumn, positions.ContactsPosition ?? "the beginning");
+
+        while (!cancel.IsCancellationRequested)
+        {
+            var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight);
+            var (campaignRows, campaignPosition, campaignId) = await PollCampaigns(campaigns, positions.CampaignsPosition, positions.CampaignsLastId, publisher, cancel);
+            await publisher.Drain(cancel);
+            var (contactRows, contactPosition, contactId) = await PollContacts(contacts, positions.ContactsPosition, positions.ContactsLastId, publisher, cancel);
+            await publisher.Drain(cancel);
+            metrics.PublishedChanges.Add(publisher.PublishedChanges);
+
+            if (campaignRows + contactRows > 0)
+            {
+                positions = new PollingPositions(campaignPosition, campaignId, contactPosition, contactId);
+                await state.SavePollingPositions(key, positions, cancel);
+            }
+
+            if (contactRows < settings.SnapshotPageSize && campaignRows < settings.SnapshotPageSize)
+            {
+                await Task.Delay(settings.PollInterval, cancel);
+            }
+        }
+    }
+
+    sealed record PolledTable(TableName Name, string PollingType, string IdType, bool IsTimestamp);
+
+    async Task<PolledTable> Table(TableName table, CancellationToken cancel)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancel);
+        var pollingType = await connection.ExecuteScalarAsync<string>(new CommandDefinition(ColumnType, new { table = table.Sql, column = settings.PollingColumn }, cancellationToken: cancel))
+            ?? throw new SettingsException($"source table {table} has no column {settings.PollingColumn} (setting Source__PollingColumn)");
+        var idType = await connection.ExecuteScalarAsync<string>(new CommandDefinition(ColumnType, new { table = table.Sql, column = settings.IdColumn }, cancellationToken: cancel))
+            ?? throw new SettingsException($"source table {table} has no column {settings.IdColumn} (setting Source__IdColumn)");
+        var isTimestamp = pollingType.StartsWith("timestamp", StringComparison.Ordinal);
+        if (!isTimestamp && pollingType is not ("bigint" or "integer" or "smallint" or "numeric"))
+        {
+            throw new SettingsException($"polling column {settings.PollingColumn} of {table} is {pollingType}; it must be a timestamp or an integer version (setting Source__PollingColumn)");
+        }
+
+        return new PolledTable(table, pollingType, idType, isTimestamp);
+    }
+
+    string Query(PolledTable table, string selectList, bool after)
+    {
+        var column = SourceMapping.Quote(settings.PollingColumn);
+        var id = SourceMapping.Quote(settings.IdColumn);
+        var version = table.IsTimestamp ? $"(extract(epoch FROM {column}) * 1000000)::bigint" : $"{column}::bigint";
+        var conditions = new List<string>();
+        if (after)
+        {
+            conditions.Add($"({column}, {id}) > (@position::{table.PollingType}, @id::{table.IdType})");
+        }
+
+        if (table.IsTimestamp)
+        {
+            // rows stamped just now may belong to transactions still committing older stamps: next round
+            conditions.Add($"{column} < now() - @lag::interval");
+        }
+
+        var where = conditions.Count > 0 ? "WHERE " + string.Join(" AND ", conditions) : "";
+        return $"SELECT {selectList}, {column}::text, {id}::text, {version} FROM {table.Name.Sql} {where} ORDER BY {column}, {id} LIMIT {settings.SnapshotPageSize}";
+    }
+
+    async Task<(int Rows, string? Position, string? Id)> PollCampaigns(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancel);
+        var sql = Query(table, "id::text, name, type, status, config::text", position is not null);
+        var rows = (await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config, string Position, string RowId, long Version)>(
+            new CommandDefinition(sql, new { position, id, lag = settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken: cancel))).ToList();
+        if (rows.Count == 0)
+        {
+            return (0, position, id);
+        }
+
+        var campaigns = rows.Select(r => new CampaignChanged
+        {
+            EventId = Guid.NewGuid(),
+            Id = Guid.Parse(r.Id),
+            Name = r.Name ?? "",
+            Type = r.Type ?? "",
+            Status = r.Status ?? "",
+            Config = JsonDocument.Parse(r.Config ?? "{}").RootElement.Clone(),
+            Version = r.Version,
+            OccurredAt = DateTimeOffset.UtcNow,
+        }).ToList();
+        await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
+        return (rows.Count, rows[^1].Position, rows[^1].RowId);
+    }
+
+    async Task<(int Rows, string? Position, string? Id)> PollContacts(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
+    {
+        await using var connection = await source.OpenConnectionAsync(cancel);
+        var sql = Query(table, mapping.ContactSelectList, position is not null);
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("position", (object?)position ?? DBNull.Value);
+        command.Parameters.AddWithValue("id", (object?)id ?? DBNull.Value);
+        command.Parameters.AddWithValue("lag", settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+        var metadataCount = mapping.MetadataColumns.Count;
+        var changes = new List<ContactChanged>();
+        var rows = 0;
+        await using (var reader = await command.ExecuteReaderAsync(cancel))
+        {
+            while (await reader.ReadAsync(cancel))
+            {
+                rows++;
+                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+                var metadata = new string?[metadataCount];
+                for (var i = 0; i < metadataCount; i++)
+                {
+                    metadata[i] = Text(3 + i);
+                }
+
+                position = reader.GetString(3 + metadataCount);
+                id = reader.GetString(4 + metadataCount);
+                var version = reader.GetInt64(5 + metadataCount);
+                var row = mapping.MapContact(Text(0), Text(1), Text(2), metadata);
+                if (row.Rejected)
+                {
+                    metrics.RejectedRows.Add(1);
+                    LogRejected(mapping.Contacts.ToString(), row.RowId ?? "?", row.CampaignId, row.RejectedBecause ?? "");
+                    continue;
+                }
+
+                changes.Add(new ContactChanged
+                {
+                    EventId = Guid.NewGuid(),
+                    CampaignId = row.CampaignId,
+                    PhoneNumber = row.PhoneNumber!,
+                    Metadata = row.Metadata,
+                    Version = version,
+                    OccurredAt = DateTimeOffset.UtcNow,
+                });
+            }
+        }
+
+        await publisher.Add(new FoldedChanges(0, [], changes, [], []), cancel);
+        return (rows, position, id);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Polling {Table} on {Column} from {Position}")]
+    partial void LogPolling(string table, string column, string position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Source row rejected, not published: table {Table} row {RowId} campaign {CampaignId}: {Reason}")]
+    partial void LogRejected(string table, string rowId, Guid campaignId, string reason);
+}

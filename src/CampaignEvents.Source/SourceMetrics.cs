@@ -1,0 +1,27 @@
+using System.Diagnostics.Metrics;
+
+namespace CampaignEvents.Source;
+
+/// <summary>The adapter's counters, meter <c>CampaignEvents.Source</c>.</summary>
+public sealed class SourceMetrics : IDisposable
+{
+    public const string MeterName = "CampaignEvents.Source";
+
+    readonly Meter meter;
+
+    public SourceMetrics(IMeterFactory meters)
+    {
+        meter = meters.Create(MeterName);
+        RejectedRows = meter.CreateCounter<long>("campaign_events.source.rejected_rows", "{row}", "Source rows not published because they do not map to a contact (e.g. a phone that cannot be normalized)");
+        PublishedChanges = meter.CreateCounter<long>("campaign_events.source.published_changes", "{change}", "Contact changes and deletes published");
+        SnapshotRows = meter.CreateCounter<long>("campaign_events.source.snapshot_rows", "{row}", "Rows read by initial snapshots");
+    }
+
+    public Counter<long> RejectedRows { get; }
+
+    public Counter<long> PublishedChanges { get; }
+
+    public Counter<long> SnapshotRows { get; }
+
+    public void Dispose() => meter.Dispose();
+}

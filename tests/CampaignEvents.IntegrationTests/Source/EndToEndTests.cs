@@ -1,0 +1,72 @@
+using System.Text.Json.Nodes;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.TestSupport;
+using CampaignEvents.TestSupport.Generators;
+using CampaignEvents.TestSupport.Stack;
+using Dapper;
+using Npgsql;
+using Xunit;
+
+namespace CampaignEvents.IntegrationTests.Source;
+
+/// <summary>Source adapter and the real sync consumer together: the local table ends equal to the source.</summary>
+public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedVhost>
+{
+    static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Snapshot_and_stream_through_the_sync_consumer_leave_the_local_contacts_equal_to_the_source()
+    {
+        await using var world = await SourceWorld.Create(vhost, "e2e");
+        var campaigns = await world.CreateCampaigns(3);
+        await world.Seed(Enumerable.Range(0, 3_000).Select(i => new ContactRow(campaigns[i % 3], $"+1415{2000000 + i:D7}", new JsonObject { ["n"] = i, ["name"] = $"Zoë {i} 📞" })));
+        await using (var connection = await world.Source.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number) VALUES (@c, 'not a phone')", new { c = campaigns[0] });
+        }
+
+        var host = PipelineHost.CreateBuilder([Role.Source, Role.Sync], world.Settings).Build();
+        await host.StartAsync();
+        try
+        {
+            await LocalEqualsSource(world);
+            await using (var connection = await world.Source.OpenConnectionAsync())
+            {
+                await connection.ExecuteAsync("UPDATE contacts SET metadata = metadata || '{\"updated\": true}' WHERE phone_number LIKE '+141520001%'");
+                await connection.ExecuteAsync("DELETE FROM contacts WHERE phone_number LIKE '+141520002%'");
+                await connection.ExecuteAsync("UPDATE contacts SET phone_number = '(415) 555-0199' WHERE phone_number = '+14152000300'");
+                await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number, metadata) VALUES (@c, '+14155550123', '{\"late\": 1}')", new { c = campaigns[2] });
+            }
+
+            await LocalEqualsSource(world);
+        }
+        finally
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+    }
+
+    static async Task LocalEqualsSource(SourceWorld world)
+    {
+        var last = "";
+        await Eventually.Until(async () =>
+        {
+            var expected = await world.SourceContacts();
+            await using var local = new NpgsqlConnection(world.LocalDb.ConnectionString);
+            await local.OpenAsync();
+            var actual = (await local.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts"))
+                .Select(r => new ContactRow(r.CampaignId, r.PhoneNumber, JsonNode.Parse(r.Metadata)!.AsObject()))
+                .ToList();
+            try
+            {
+                return ContactAssert.SameContacts(expected, actual);
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                last = e.Message;
+                return false;
+            }
+        }, Deadline, () => $"local contacts never matched the source: {last}");
+    }
+}

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Phones;
+using CampaignEvents.Source.Mapping;
+using CampaignEvents.TestSupport;
+using CampaignEvents.TestSupport.Generators;
+using CampaignEvents.TestSupport.Stack;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace CampaignEvents.IntegrationTests.Source;
+
+/// <summary>
+/// One isolated world for a source-adapter scenario: a source database in the default shape, a
+/// migrated local database, unique slot and publication names, and the oracle on the class's vhost.
+/// Disposal stops the adapters, drops the slot (so the server keeps no WAL for it) and the databases.
+/// </summary>
+public sealed class SourceWorld : IAsyncDisposable
+{
+    readonly List<IHost> hosts = [];
+    readonly List<Process> processes = [];
+
+    SourceWorld(TestStack stack, IsolatedVhost vhost, NpgsqlConnectionStringBuilder sourceDb, NpgsqlConnectionStringBuilder localDb, string slot, EventOracle oracle)
+    {
+        Stack = stack;
+        Vhost = vhost;
+        SourceDb = sourceDb;
+        LocalDb = localDb;
+        Slot = slot;
+        Oracle = oracle;
+        Source = NpgsqlDataSource.Create(sourceDb);
+    }
+
+    public TestStack Stack { get; }
+
+    public IsolatedVhost Vhost { get; }
+
+    public NpgsqlConnectionStringBuilder SourceDb { get; }
+
+    public NpgsqlConnectionStringBuilder LocalDb { get; }
+
+    public NpgsqlDataSource Source { get; }
+
+    public string Slot { get; }
+
+    public EventOracle Oracle { get; }
+
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public static async Task<SourceWorld> Create(IsolatedVhost vhost, string purpose)
+    {
+        var stack = await TestStack.Get();
+        var sourceDb = await Databases.Create(stack, $"src{purpose}".PadRight(16, (char)120));
+        var localDb = await Databases.Create(stack, $"loc{purpose}".PadRight(16, (char)120));
+        Migrator.Apply(localDb);
+        await using (var connection = new NpgsqlConnection(sourceDb.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync(DefaultSourceSchema.Sql);
+        }
+
+        var slot = $"ce_t_{Guid.NewGuid():N}"[..24];
+        var oracle = await EventOracle.Start(vhost.Rabbit, $"oracle-{slot}");
+        var world = new SourceWorld(stack, vhost, sourceDb, localDb, slot, oracle);
+        world.Settings["ConnectionStrings:Source"] = sourceDb.ConnectionString;
+        world.Settings["ConnectionStrings:Contacts"] = localDb.ConnectionString;
+        world.Settings["RabbitMq:Host"] = vhost.Rabbit.Host;
+        world.Settings["RabbitMq:Port"] = vhost.Rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        world.Settings["RabbitMq:VirtualHost"] = vhost.Rabbit.VirtualHost;
+        world.Settings["RabbitMq:Username"] = vhost.Rabbit.Username;
+        world.Settings["RabbitMq:Password"] = vhost.Rabbit.Password;
+        world.Settings["Source:SlotName"] = slot;
+        world.Settings["Source:PublicationName"] = slot;
+        world.Settings["Source:HeartbeatInterval"] = "00:00:01";
+        return world;
+    }
+
+    /// <summary>Starts the adapter in this process (the composition root the run command uses).</summary>
+    public async Task<IHost> StartAdapter()
+    {
+        var host = PipelineHost.CreateBuilder([Role.Source], Settings).Build();
+        hosts.Add(host);
+        await host.StartAsync();
+        return host;
+    }
+
+    public async Task StopAdapters()
+    {
+        foreach (var host in hosts)
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+
+        hosts.Clear();
+    }
+
+    /// <summary>Starts <c>campaign-events run --role source</c> as a separate process with the world's settings.</summary>
+    public Process StartAdapterProcess(Action<string>? output = null)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "campaign-events.dll"), "run", "--role", "source"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // tests run side by side: no fixed metrics or health port
+        start.Environment["Observability__MetricsPort"] = "0";
+        start.Environment["Observability__HealthPort"] = "0";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { output?.Invoke(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        processes.Add(process);
+        return process;
+    }
+
+    public async Task<Guid[]> CreateCampaigns(int count)
+    {
+        await using var connection = await Source.OpenConnectionAsync();
+        var ids = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            ids.Add(await connection.ExecuteScalarAsync<Guid>(
+                "INSERT INTO campaigns (name, type, status, config) VALUES (@name, 'voice', 'active', '{\"retries\": 2}') RETURNING id", new { name = $"campaign {i}" }));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>Inserts generated contacts with binary COPY (fast seeding).</summary>
+    public async Task Seed(IEnumerable<ContactRow> rows)
+    {
+        await using var connection = await Source.OpenConnectionAsync();
+        await using var copy = await connection.BeginBinaryImportAsync("COPY contacts (campaign_id, phone_number, metadata) FROM STDIN (FORMAT BINARY)");
+        foreach (var row in rows)
+        {
+            await copy.StartRowAsync();
+            await copy.WriteAsync(row.CampaignId, NpgsqlTypes.NpgsqlDbType.Uuid);
+            await copy.WriteAsync(row.PhoneNumber, NpgsqlTypes.NpgsqlDbType.Text);
+            await copy.WriteAsync(row.Metadata.ToJsonString(), NpgsqlTypes.NpgsqlDbType.Jsonb);
+        }
+
+        await copy.CompleteAsync();
+    }
+
+    /// <summary>The source's contacts as the adapter should map them (valid phones only, normalized).</summary>
+    public async Task<IReadOnlyList<ContactRow>> SourceContacts()
+    {
+        await using var connection = await Source.OpenConnectionAsync();
+        var phones = new PhoneNormalizer("US");
+        var rows = await connection.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts");
+        return [.. rows
+            .Select(r => (r, e164: phones.Normalize(r.PhoneNumber, out _)))
+            .Where(x => x.e164 is not null)
+            .Select(x => new ContactRow(x.r.CampaignId, x.e164!, JsonNode.Parse(x.r.Metadata)!.AsObject()))];
+    }
+
+    /// <summary>Waits until the oracle (what was published) equals the source table.</summary>
+    public async Task Converged(TimeSpan deadline)
+    {
+        string last = "";
+        await Eventually.Until(async () =>
+        {
+            var expected = await SourceContacts();
+            try
+            {
+                return ContactAssert.SameContacts(expected, Oracle.Contacts);
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                last = e.Message;
+                return false;
+            }
+        }, deadline, () => $"the published contacts never matched the source: {last}");
+    }
+
+    /// <summary>Closes every client connection of the vhost through the management API (stands in for a broker restart).</summary>
+    public async Task<int> CloseBrokerConnections()
+    {
+        var connections = await Vhost.Management.GetFromJsonAsync<JsonElement>($"api/vhosts/{Vhost.Name}/connections");
+        var closed = 0;
+        foreach (var connection in connections.EnumerateArray())
+        {
+            var name = connection.GetProperty("name").GetString()!;
+            var response = await Vhost.Management.DeleteAsync($"api/connections/{Uri.EscapeDataString(name)}");
+            if (response.IsSuccessStatusCode)
+            {
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in processes.Where(p => !p.HasExited))
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        try
+        {
+            await StopAdapters();
+            await Oracle.DisposeAsync();
+            await DropSlots();
+        }
+        finally
+        {
+            // dropped even when stopping failed (a slot left behind makes this fail loudly, which is wanted)
+            await Source.DisposeAsync();
+            await Databases.Drop(Stack, SourceDb.Database!);
+            await Databases.Drop(Stack, LocalDb.Database!);
+        }
+
+        await Vhost.Management.DeleteAsync($"api/queues/{Vhost.Name}/oracle-{Slot}-batches");
+        await Vhost.Management.DeleteAsync($"api/queues/{Vhost.Name}/oracle-{Slot}-campaigns");
+    }
+
+    /// <summary>Drops this world's slots (waiting for their walsenders to let go): a forgotten slot keeps WAL forever.</summary>
+    public async Task DropSlots()
+    {
+        await using var admin = new NpgsqlConnection(Stack.Postgres.ConnectionString);
+        await admin.OpenAsync();
+        await Eventually.Until(async () =>
+        {
+            await admin.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND NOT active", new { prefix = Slot + "%" });
+            return await admin.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE @prefix", new { prefix = Slot + "%" }) == 0;
+        }, TimeSpan.FromSeconds(30), $"replication slots {Slot}* dropped");
+    }
+}

@@ -1,0 +1,120 @@
+using CampaignEvents.Contracts;
+using CampaignEvents.Source.Capture;
+using CampaignEvents.Source.Publishing;
+using FsCheck;
+using FsCheck.Fluent;
+using Xunit;
+
+namespace CampaignEvents.UnitTests.Source;
+
+/// <summary>
+/// The slot may only advance below what the broker confirmed: whatever order confirms arrive
+/// in, the confirmed position never passes a transaction with an unconfirmed change.
+/// </summary>
+public sealed class ChangePublisherTests
+{
+    /// <summary>A sink whose publishes complete only when the test says so (the broker's confirms).</summary>
+    sealed class ManualSink : IEventSink
+    {
+        public List<(TaskCompletionSource Confirm, ContactChangeBatch? Batch)> Sent { get; } = [];
+
+        public Task Publish(CampaignChanged campaign, CancellationToken cancel) => Add(null);
+
+        public Task Publish(ContactChangeBatch batch, CancellationToken cancel) => Add(batch);
+
+        Task Add(ContactChangeBatch? batch)
+        {
+            var confirm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Sent.Add((confirm, batch));
+            return confirm.Task;
+        }
+    }
+
+    static FoldedChanges Transaction(ulong endLsn, int changes) => new(
+        endLsn,
+        [],
+        [.. Enumerable.Range(0, changes).Select(i => new ContactChanged
+        {
+            EventId = Guid.NewGuid(),
+            CampaignId = Guid.Empty,
+            PhoneNumber = $"+1415555{endLsn:D2}{i:D2}",
+            Metadata = default,
+            Version = (long)endLsn,
+            OccurredAt = DateTimeOffset.UnixEpoch,
+        })],
+        [],
+        []);
+
+    [Fact]
+    public void The_confirmed_position_never_passes_an_unconfirmed_change()
+    {
+        var property = Prop.ForAll(
+            Gen.Choose(0, 5).ArrayOf().Select(a => a.Take(30).ToArray()).ToArbitrary(),
+            Gen.Choose(1, 4).ToArbitrary(),
+            Gen.Choose(0, int.MaxValue).ToArbitrary(),
+            (sizes, batchSize, seed) =>
+            {
+                var sink = new ManualSink();
+                var publisher = new ChangePublisher(sink, batchSize, maxInFlight: 1000);
+                var random = new Random(seed);
+                // which transaction (end LSN) each sent batch carries changes of
+                var lsnOfPhone = new Dictionary<string, ulong>();
+                for (var i = 0; i < sizes.Length; i++)
+                {
+                    var tx = Transaction((ulong)(i + 1) * 10, sizes[i]);
+                    foreach (var c in tx.Changes)
+                    {
+                        lsnOfPhone[c.PhoneNumber] = tx.EndLsn;
+                    }
+
+                    publisher.Add(tx, CancellationToken.None).GetAwaiter().GetResult();
+                    if (random.Next(3) == 0)
+                    {
+                        publisher.Flush(CancellationToken.None).GetAwaiter().GetResult();
+                    }
+
+                    // confirm a random outstanding publish, then check the invariant
+                    var open = sink.Sent.Where(s => !s.Confirm.Task.IsCompleted).ToList();
+                    if (open.Count > 0)
+                    {
+                        open[random.Next(open.Count)].Confirm.SetResult();
+                    }
+
+                    var confirmed = publisher.ConfirmedLsn;
+                    var unconfirmedLsns = sink.Sent
+                        .Where(s => !s.Confirm.Task.IsCompleted && s.Batch is not null)
+                        .SelectMany(s => s.Batch!.Changes.Select(c => lsnOfPhone[c.PhoneNumber]));
+                    if (unconfirmedLsns.Any(lsn => lsn <= confirmed))
+                    {
+                        return false;
+                    }
+                }
+
+                publisher.Flush(CancellationToken.None).GetAwaiter().GetResult();
+                foreach (var (confirm, _) in sink.Sent.Where(s => !s.Confirm.Task.IsCompleted))
+                {
+                    confirm.SetResult();
+                }
+
+                // with everything confirmed and nothing buffered, the slot may reach the last transaction
+                return sizes.Length == 0 || publisher.ConfirmedLsn == (ulong)sizes.Length * 10;
+            });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), property);
+    }
+
+    [Fact]
+    public async Task A_batch_carries_each_key_once_with_its_newest_version()
+    {
+        var sink = new ManualSink();
+        var publisher = new ChangePublisher(sink, batchSize: 100, maxInFlight: 10);
+        await publisher.Add(Transaction(10, 1), CancellationToken.None);
+        await publisher.Add(Transaction(10, 1) with { EndLsn = 20 }, CancellationToken.None);
+        var delete = new ContactDeleted { EventId = Guid.NewGuid(), CampaignId = Guid.Empty, PhoneNumber = "+14155551000", Version = 30, OccurredAt = DateTimeOffset.UnixEpoch };
+        await publisher.Add(new FoldedChanges(30, [], [], [delete], []), CancellationToken.None);
+        await publisher.Flush(CancellationToken.None);
+
+        var batch = Assert.Single(sink.Sent).Batch!;
+        Assert.Empty(batch.Changes);
+        Assert.Equal(30, Assert.Single(batch.Deletes).Version);
+    }
+}
