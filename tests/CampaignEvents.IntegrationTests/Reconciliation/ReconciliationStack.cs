@@ -20,15 +20,6 @@ namespace CampaignEvents.IntegrationTests.Reconciliation;
 /// </summary>
 public class ReconciliationStack : IAsyncLifetime
 {
-    // the adapter's default source shape: public.campaigns / public.contacts, phone text in any format
-    const string SourceSchema = """
-        CREATE TABLE campaigns (id uuid PRIMARY KEY, name text NOT NULL);
-        CREATE TABLE contacts (
-            campaign_id uuid NOT NULL REFERENCES campaigns (id),
-            phone_number text NOT NULL,
-            metadata jsonb NOT NULL DEFAULT '{}',
-            UNIQUE (campaign_id, phone_number));
-        """;
 
     readonly IsolatedDatabase local = new();
     readonly IsolatedSourceDatabase source = new();
@@ -54,7 +45,8 @@ public class ReconciliationStack : IAsyncLifetime
         await vhost.InitializeAsync();
         await using (var connection = await source.DataSource.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync(SourceSchema);
+            // the adapter's default source shape (its preflight checks it)
+            await connection.ExecuteAsync(CampaignEvents.Source.Mapping.DefaultSourceSchema.Sql);
         }
 
         var slot = $"recon_{Guid.NewGuid():N}"[..20];
@@ -101,7 +93,7 @@ public class ReconciliationStack : IAsyncLifetime
         if (atSource)
         {
             await using var connection = await source.DataSource.OpenConnectionAsync();
-            await connection.ExecuteAsync("INSERT INTO campaigns (id, name) VALUES (@id, 'test')", new { id });
+            await connection.ExecuteAsync("INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'test', 'voice', 'active')", new { id });
         }
 
         if (locally)
@@ -124,6 +116,26 @@ public class ReconciliationStack : IAsyncLifetime
             SELECT @campaign, p, m::jsonb FROM unnest(@phones::text[], @metadata::text[]) AS u(p, m)
             """,
             new { campaign, phones = list.Select(r => r.Phone).ToArray(), metadata = list.Select(r => r.Metadata.ToJsonString()).ToArray() });
+    }
+
+    /// <summary>Waits until the pipeline (source adapter, sync consumer) has made the local rows of a campaign equal to these.</summary>
+    public async Task WaitUntilSynced(Guid campaign, IEnumerable<(string Phone, JsonObject Metadata)> rows)
+    {
+        var expected = rows.Select(r => new ContactRow(campaign, r.Phone, r.Metadata)).ToArray();
+        await CampaignEvents.TestSupport.Eventually.Until(
+            async () =>
+            {
+                try
+                {
+                    return ContactAssert.SameContacts(expected, await LocalContacts(campaign));
+                }
+                catch (Xunit.Sdk.XunitException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            $"campaign {campaign} synced by the pipeline");
     }
 
     /// <summary>Writes local rows directly, as if the sync consumer had applied them at the given version.</summary>

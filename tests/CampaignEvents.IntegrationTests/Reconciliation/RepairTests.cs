@@ -9,7 +9,8 @@ using Xunit;
 namespace CampaignEvents.IntegrationTests.Reconciliation;
 
 /// <summary>
-/// <c>reconcile --repair</c>: the source side re-publishes the drifted keys as a
+/// A campaign synced by the real pipeline (source adapter, sync consumer), drift injected locally,
+/// then <c>reconcile --repair</c>: the source side re-publishes the drifted keys as a
 /// <c>ContactChangeBatch</c>, the sync consumer applies it, and the follow-up check confirms
 /// that local equals remote.
 /// </summary>
@@ -26,8 +27,8 @@ public sealed class RepairTests(RepairStack stack) : IClassFixture<RepairStack>
         var extra = phones.Skip(300).Take(3).ToArray();
         await stack.WriteSource(a, rowsA);
         await stack.WriteSource(b, rowsB);
-        await stack.WriteLocal(a, rowsA);
-        await stack.WriteLocal(b, rowsB);
+        await stack.WaitUntilSynced(a, rowsA);
+        await stack.WaitUntilSynced(b, rowsB);
         await using (var connection = await stack.Local.DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync("DELETE FROM contacts WHERE campaign_id = @a AND phone_number = ANY(@p)", new { a, p = new[] { rowsA[1].p, rowsA[2].p } });
@@ -65,7 +66,7 @@ public sealed class RepairTests(RepairStack stack) : IClassFixture<RepairStack>
         var campaign = await stack.CreateCampaign();
         var rows = ContactGenerators.E164.Sample(30, 22).Distinct().Select(p => (p, new JsonObject())).ToArray();
         await stack.WriteSource(campaign, rows);
-        await stack.WriteLocal(campaign, rows);
+        await stack.WaitUntilSynced(campaign, rows);
 
         var report = await stack.Reconcile(campaign, repair: true);
 
