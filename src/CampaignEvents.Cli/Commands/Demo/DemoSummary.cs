@@ -31,6 +31,14 @@ static class DemoSummary
         }
 
         AnsiConsole.Write(table);
+        foreach (var campaign in campaigns)
+        {
+            foreach (var row in results[campaign.Id].RejectedAtSource)
+            {
+                AnsiConsole.MarkupLine($"  rejected at source, not synced: {Markup.Escape(campaign.Name)}: {Markup.Escape(row.RawPhone)} ({Markup.Escape(row.Reason)})");
+            }
+        }
+
         var consistent = results.Values.Count(r => r.Outcome == ReconciliationOutcomes.Consistent);
         AnsiConsole.MarkupLine($"{consistent} of {campaigns.Count} campaigns consistent; took {took.TotalSeconds:0} s.");
         AnsiConsole.MarkupLine($"Dashboard: http://{Markup.Escape(rabbit.Host)}:{rabbit.ManagementPort}/ (user {Markup.Escape(rabbit.Username)}). Status: campaign-events status");
