@@ -43,6 +43,15 @@ public static class BusRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
+        // a started host has its queues bound: a message published right after start is not lost,
+        // and SIGTERM lets in-flight batches finish
+        builder.Services.Configure<MassTransitHostOptions>(o =>
+        {
+            o.WaitUntilStarted = true;
+            o.StartTimeout = TimeSpan.FromSeconds(60);
+            o.StopTimeout = TimeSpan.FromSeconds(30);
+        });
+
         builder.Services.AddMassTransit(x =>
         {
             foreach (var part in consumers)
