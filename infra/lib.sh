@@ -56,7 +56,8 @@ ensure_state_dir() {
 
 state_dir() { state="$(readlink -f "$repo/.stack" 2>/dev/null || true)"; }
 
-as_pg() { runuser -u postgres -- "$@"; }
+# The server users may not enter the clone (CI clones under /root): run them from a folder they can.
+as_pg() { (cd / && runuser -u postgres -- "$@"); }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -138,7 +139,7 @@ rabbit_env() {
 
 # Debian's wrappers in /usr/sbin switch to the rabbitmq user and drop our environment,
 # so the scripts behind them are run directly as that user.
-as_rabbit() { runuser -u rabbitmq -p -- "/usr/lib/rabbitmq/bin/$1" "${@:2}"; }
+as_rabbit() { (cd /var/lib/rabbitmq && runuser -u rabbitmq -p -- "/usr/lib/rabbitmq/bin/$1" "${@:2}"); }
 
 rabbit_answers() { as_rabbit rabbitmq-diagnostics -q check_running >/dev/null 2>&1; }
 

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using CampaignEvents.IntegrationTests.Sync;
+using CampaignEvents.TestSupport;
+using CampaignEvents.TestSupport.Stack;
+using Dapper;
+using Xunit;
+
+namespace CampaignEvents.IntegrationTests.Cli;
+
+/// <summary>
+/// The upstream helper (`publish --file`) and the operator's view (`status --json`), run as a user
+/// runs them: the real command in its own process against a running sync consumer.
+/// </summary>
+public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVhost vhost)
+    : IClassFixture<IsolatedDatabase>, IClassFixture<IsolatedVhost>
+{
+    Dictionary<string, string?> Environment => new()
+    {
+        ["ConnectionStrings__Contacts"] = database.Connection.ConnectionString,
+        ["RabbitMq__VirtualHost"] = vhost.Name,
+        ["RabbitMq__Host"] = vhost.Rabbit.Host,
+        ["RabbitMq__Port"] = vhost.Rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RabbitMq__ManagementPort"] = vhost.Rabbit.ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["RabbitMq__Username"] = vhost.Rabbit.Username,
+        ["RabbitMq__Password"] = vhost.Rabbit.Password,
+    };
+
+    [Fact]
+    public async Task Publish_sends_valid_lines_to_their_exchanges_and_reports_the_rejected_ones()
+    {
+        using var host = await SyncHarness.StartSync(database.Connection.ConnectionString, vhost.Rabbit);
+        var campaign = Guid.NewGuid();
+        var lines = string.Join('\n',
+            $$"""{"eventId":"{{Guid.NewGuid()}}","id":"{{campaign}}","name":"Published","type":"voice","status":"active","config":{},"version":1,"occurredAt":"2026-11-29T10:00:00Z"}""",
+            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550123","version":2,"occurredAt":"2026-11-29T10:00:01Z","metadata":{"name":"Ada"}}""",
+            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550124","version":3,"occurredAt":"2026-11-29T10:00:02Z","metadata":{"name":"Grace"}}""",
+            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550124","version":4,"occurredAt":"2026-11-29T10:00:03Z"}""",
+            """{"eventId": "not-a-guid", "campaignId": 5}""",
+            "not json");
+        var file = Path.GetTempFileName();
+        await File.WriteAllTextAsync(file, lines);
+        try
+        {
+            var result = await CliProcess.Run(["publish", "--file", file], Environment);
+
+            Assert.True(result.ExitCode == 2, result.ToString());
+            Assert.Contains("accepted 4 (campaign-changed: 1, contact-changed: 2, contact-deleted: 1), rejected 2", result.Output, StringComparison.Ordinal);
+            Assert.Contains("line 5: rejected", result.Error, StringComparison.Ordinal);
+            Assert.Contains("line 6: rejected: not valid JSON", result.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+
+        await Eventually.Until(async () =>
+        {
+            await using var connection = await database.DataSource.OpenConnectionAsync();
+            var phones = (await connection.QueryAsync<string>("SELECT phone_number FROM contacts WHERE campaign_id = @campaign", new { campaign })).ToList();
+            return phones.SequenceEqual(["+12015550123"]);
+        }, TimeSpan.FromSeconds(30), "the published change applied and the published delete removing the other contact");
+    }
+
+    [Fact]
+    public async Task Status_reports_campaigns_and_queues_as_json_and_a_missing_source_as_unreachable()
+    {
+        using var host = await SyncHarness.StartSync(database.Connection.ConnectionString, vhost.Rabbit);
+        await using (var connection = await database.DataSource.OpenConnectionAsync())
+        {
+            var campaign = await connection.ExecuteScalarAsync<Guid>("INSERT INTO campaigns (name, type, status) VALUES ('Status check', 'voice', 'draft') RETURNING id");
+            await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number) VALUES (@campaign, '+12015550123'), (@campaign, '+12015550124')", new { campaign });
+        }
+
+        var environment = Environment;
+        environment["ConnectionStrings__Source"] = $"Host=127.0.0.1;Port={database.Connection.Port};Database=no_such_source;Username={database.Connection.Username};Password={database.Connection.Password}";
+        var result = await CliProcess.Run(["status", "--json"], environment);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var status = JsonDocument.Parse(result.Output).RootElement;
+        var campaignStatus = status.GetProperty("campaigns").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "Status check");
+        Assert.Equal(2, campaignStatus.GetProperty("localRows").GetInt64());
+        Assert.Contains("no_such_source", status.GetProperty("sourceError").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("brokerError").ValueKind);
+        var queue = status.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == "contact-changes");
+        Assert.True(queue.GetProperty("exists").GetBoolean());
+        Assert.True(queue.GetProperty("consumers").GetInt32() >= 1, result.Output);
+    }
+}
