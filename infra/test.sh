@@ -13,7 +13,8 @@ source "$here/env.sh"
 if ! command -v docker-compose >/dev/null 2>&1; then
   echo "[infra] installing docker-compose (used to validate docker-compose.yml)" >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null \
-    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; }
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null; } \
+    || echo "[infra] warning: docker-compose could not be installed; its test fails under CI=true" >&2
 fi
 
 results="$repo/TestResults"

@@ -39,28 +39,32 @@ public static class ErrorsCommand
         return options;
     }
 
-    static async Task<IConnection> Connect(RabbitMqOptions rabbit, CancellationToken cancel)
+    static Task<IConnection> Connect(RabbitMqOptions rabbit, CancellationToken cancel) =>
+        BrokerConnection.Open(rabbit, "campaign-events errors", cancel);
+
+    /// <summary>How many messages wait in the error queue now, or a one-line error when it does not exist.</summary>
+    static async Task<uint> Waiting(IConnection connection, string queue, CancellationToken cancel)
     {
         try
         {
-            return await new ConnectionFactory
-            {
-                HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost, UserName = rabbit.Username, Password = rabbit.Password,
-            }.CreateConnectionAsync(cancel);
+            await using var probe = await connection.CreateChannelAsync(cancellationToken: cancel);
+            return (await probe.QueueDeclarePassiveAsync(Topology.ErrorQueue(queue), cancel)).MessageCount;
         }
-        catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException e)
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
         {
-            throw new SettingsException($"cannot reach RabbitMQ at {rabbit.Describe()} (settings RabbitMq:*): {e.InnerException?.Message ?? e.Message}", e);
+            throw new SettingsException($"queue {Topology.ErrorQueue(queue)} does not exist (yet): no message of {queue} has failed, or --queue names a queue this broker does not have", e);
         }
     }
 
     public static async Task<int> Show(RabbitMqOptions rabbit, string queue, int limit, TextWriter output, CancellationToken cancel)
     {
         await using var connection = await Connect(rabbit, cancel);
+        var waiting = await Waiting(connection, queue, cancel);
+        limit = limit == 0 ? (int)waiting : Math.Min(limit, (int)waiting);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancel);
         var shown = 0;
         // read without acknowledging; closing the channel puts them all back in order
-        while (limit == 0 || shown < limit)
+        while (shown < limit)
         {
             var message = await channel.BasicGetAsync(Topology.ErrorQueue(queue), autoAck: false, cancel);
             if (message is null)
@@ -81,9 +85,13 @@ public static class ErrorsCommand
     public static async Task<int> Replay(RabbitMqOptions rabbit, string queue, int limit, CancellationToken cancel)
     {
         await using var connection = await Connect(rabbit, cancel);
+
+        // only what waits now: a message that fails again while we replay must not loop forever
+        var waiting = await Waiting(connection, queue, cancel);
+        limit = limit == 0 ? (int)waiting : Math.Min(limit, (int)waiting);
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancel);
         var moved = 0;
-        while (limit == 0 || moved < limit)
+        while (moved < limit)
         {
             var message = await channel.BasicGetAsync(Topology.ErrorQueue(queue), autoAck: false, cancel);
             if (message is null)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Reconciliation;
 using CampaignEvents.Reconciliation.Reconciling;
@@ -82,6 +83,16 @@ public static class ReconcileCommand
             [$"{ReconciliationOptions.Section}:{nameof(ReconciliationOptions.Interval)}"] = "00:00:00",
         };
         var builder = PipelineHost.CreateBuilder([Role.Reconcile], settings);
+        try
+        {
+            await Preflight.Check(builder.Configuration, [Role.Reconcile], cancel);
+        }
+        catch (SettingsException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return Failures.Error;
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -41,7 +41,18 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
                 return;
             }
 
-            await Answer(context, stoppingToken);
+            // each request on its own: a slow /readyz must not hold /healthz, a client that hangs up must not stop the host
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await Answer(context, stoppingToken);
+                }
+                catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
+                {
+                    logger.LogDebug("Health request not answered: {Reason}", e.Message);
+                }
+            }, stoppingToken);
         }
     }
 

@@ -52,8 +52,17 @@ public static class ObservabilityRegistration
         var options = new ObservabilityOptions();
         builder.Configuration.GetSection(ObservabilityOptions.Section).Bind(options);
 
-        EnsureFree(options.MetricsPort, "MetricsPort");
-        EnsureFree(options.HealthPort, "HealthPort");
+        // a second `run` on the machine (several sync consumers) keeps going without the endpoints
+        if (options.MetricsPort > 0 && !IsFree(options.MetricsPort, "MetricsPort"))
+        {
+            options.MetricsPort = 0;
+        }
+
+        if (options.HealthPort > 0 && !IsFree(options.HealthPort, "HealthPort"))
+        {
+            options.HealthPort = 0;
+        }
+
         if (options.MetricsPort > 0)
         {
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
@@ -74,23 +83,20 @@ public static class ObservabilityRegistration
         return builder;
     }
 
-    static void EnsureFree(int port, string setting)
+    static bool IsFree(int port, string setting)
     {
-        if (port <= 0)
-        {
-            return;
-        }
-
         try
         {
             var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
             probe.Start();
             probe.Stop();
+            return true;
         }
         catch (System.Net.Sockets.SocketException)
         {
-            throw new Configuration.SettingsException(
-                $"setting Observability:{setting}: port {port} on 127.0.0.1 is in use (another campaign-events run?); set Observability__{setting} to a free port, or 0 to turn it off");
+            Console.Error.WriteLine(
+                $"warning: Observability:{setting}: port {port} on 127.0.0.1 is in use (another campaign-events run?); not served by this process. Set Observability__{setting} to a free port, or 0.");
+            return false;
         }
     }
 }

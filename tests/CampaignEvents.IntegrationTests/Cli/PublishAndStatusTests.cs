@@ -31,10 +31,10 @@ public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVho
         using var host = await SyncHarness.StartSync(database.Connection.ConnectionString, vhost.Rabbit);
         var campaign = Guid.NewGuid();
         var lines = string.Join('\n',
-            $$"""{"eventId":"{{Guid.NewGuid()}}","id":"{{campaign}}","name":"Published","type":"voice","status":"active","config":{},"version":1,"occurredAt":"2026-11-29T10:00:00Z"}""",
-            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550123","version":2,"occurredAt":"2026-11-29T10:00:01Z","metadata":{"name":"Ada"}}""",
-            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550124","version":3,"occurredAt":"2026-11-29T10:00:02Z","metadata":{"name":"Grace"}}""",
-            $$"""{"eventId":"{{Guid.NewGuid()}}","campaignId":"{{campaign}}","phoneNumber":"+12015550124","version":4,"occurredAt":"2026-11-29T10:00:03Z"}""",
+            $$$"""{"eventId":"{{{Guid.NewGuid()}}}","id":"{{{campaign}}}","name":"Published","type":"voice","status":"active","config":{},"version":1,"occurredAt":"2026-11-29T10:00:00Z"}""",
+            $$$"""{"eventId":"{{{Guid.NewGuid()}}}","campaignId":"{{{campaign}}}","phoneNumber":"+12015550123","version":2,"occurredAt":"2026-11-29T10:00:01Z","metadata":{"name":"Ada"}}""",
+            $$$"""{"eventId":"{{{Guid.NewGuid()}}}","campaignId":"{{{campaign}}}","phoneNumber":"+12015550124","version":3,"occurredAt":"2026-11-29T10:00:02Z","metadata":{"name":"Grace"}}""",
+            $$$"""{"eventId":"{{{Guid.NewGuid()}}}","campaignId":"{{{campaign}}}","phoneNumber":"+12015550124","version":4,"occurredAt":"2026-11-29T10:00:03Z"}""",
             """{"eventId": "not-a-guid", "campaignId": 5}""",
             "not json");
         var file = Path.GetTempFileName();
@@ -59,6 +59,24 @@ public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVho
             var phones = (await connection.QueryAsync<string>("SELECT phone_number FROM contacts WHERE campaign_id = @campaign", new { campaign })).ToList();
             return phones.SequenceEqual(["+12015550123"]);
         }, TimeSpan.FromSeconds(30), "the published change applied and the published delete removing the other contact");
+    }
+
+    [Fact]
+    public async Task The_example_file_of_the_readme_publishes_and_leaves_one_contact()
+    {
+        using var host = await SyncHarness.StartSync(database.Connection.ConnectionString, vhost.Rabbit);
+
+        var result = await CliProcess.Run(["publish", "--file", Repository.PathOf("examples/events.jsonl")], Environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("accepted 4", result.Output, StringComparison.Ordinal);
+        await Eventually.Until(async () =>
+        {
+            await using var connection = await database.DataSource.OpenConnectionAsync();
+            var phones = (await connection.QueryAsync<string>(
+                "SELECT phone_number FROM contacts WHERE campaign_id = '3b9ac9ff-1c2d-4e5f-8a7b-6c5d4e3f2a1b'")).ToList();
+            return phones.SequenceEqual(["+33612345678"]);
+        }, TimeSpan.FromSeconds(30), "campaign Spring reminders with the one contact +33612345678, as the README says");
     }
 
     [Fact]

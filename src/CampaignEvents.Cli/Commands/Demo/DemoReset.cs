@@ -39,7 +39,24 @@ static class DemoReset
         using var http = Status.StatusCommand.ManagementClient(rabbit);
         foreach (var queue in new[] { Topology.ContactChangesQueue, Topology.CampaignChangesQueue, Topology.ReconciliationQueue })
         {
-            using var _ = await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{queue}/contents", cancel);
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{queue}/contents", cancel);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new SettingsException($"the RabbitMQ management API at {http.BaseAddress} does not answer (setting RabbitMq:ManagementPort): {e.Message}", e);
+            }
+
+            using (response)
+            {
+                // 404: the queue does not exist yet, nothing to purge
+                if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
+                {
+                    throw new SettingsException($"the RabbitMQ management API refused to purge {queue} ({(int)response.StatusCode} {response.ReasonPhrase}); settings RabbitMq:Username / RabbitMq:Password");
+                }
+            }
         }
     }
 }
