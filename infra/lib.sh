@@ -161,8 +161,9 @@ CONF
   echo '[rabbitmq_management].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
   chown -R rabbitmq:rabbitmq "$state/rabbitmq"
   log "starting RabbitMQ on 127.0.0.1:$CE_RABBIT_PORT (dashboard on 127.0.0.1:$CE_RABBIT_MGMT_PORT); it takes 15-20 s"
-  (cd /var/lib/rabbitmq && setsid runuser -u rabbitmq -p -- /usr/lib/rabbitmq/bin/rabbitmq-server \
-    > "$state/rabbitmq/server.out" 2>&1 < /dev/null &)
+  # every descriptor redirected, so nothing that reads this script's output waits on the server
+  (cd /var/lib/rabbitmq && exec setsid runuser -u rabbitmq -p -- /usr/lib/rabbitmq/bin/rabbitmq-server) \
+    > "$state/rabbitmq/server.out" 2>&1 < /dev/null &
   local deadline=$((SECONDS + 120))
   until rabbit_answers; do
     [ $SECONDS -lt $deadline ] || die "RabbitMQ did not answer within 120 s; see $state/rabbitmq/server.out and $RABBITMQ_LOG_BASE"
