@@ -33,7 +33,7 @@ sealed class DemoProgress(NpgsqlDataSource source, NpgsqlDataSource local, strin
                         var s = await Take(cancel);
                         task.MaxValue = Math.Max(1, s.Expected);
                         task.Value = Math.Min(s.Local, s.Expected);
-                        task.Description = $"{s.Local:N0}/{s.Expected:N0} rows · {rate.Update(s.Local):N0} rows/s · lag {Math.Max(0, s.Expected - s.Local):N0} rows{SlotText(s)}";
+                        task.Description = $"{s.Local:N0}/{s.Expected:N0} rows · {rate.Update(s.Local):N0}/s · lag {Math.Max(0, s.Expected - s.Local):N0}";
                         if (churn.IsCompleted && s.Local == s.Expected)
                         {
                             task.Value = task.MaxValue;
