@@ -24,6 +24,7 @@ public static class SourceAdapterRegistration
         builder.Services.AddSingleton<ReplicationCapture>();
         builder.Services.AddSingleton<PollingCapture>();
         builder.Services.AddHostedService<SourceAdapterService>();
+        builder.Services.AddHealthChecks().AddCheck<ReplicationSlotHealthCheck>("replication-slot", tags: ["ready"]);
         return builder;
     }
 }

@@ -124,6 +124,7 @@ static class DemoCommand
         finally
         {
             await host.StopAsync(CancellationToken.None);
+            await DemoReset.DropSlot(sourceDb, sourceOptions.SlotName);
         }
     }
 
