@@ -1,3 +1,4 @@
+using CampaignEvents.Infrastructure.Messaging;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -64,11 +65,5 @@ public sealed class IsolatedVhost : IAsyncLifetime
         return json.TryGetProperty("messages_ready", out var ready) && ready.ValueKind == System.Text.Json.JsonValueKind.Number ? ready.GetInt64() : 0;
     }
 
-    public static HttpClient CreateManagementClient(RabbitMqOptions rabbit)
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
-        return client;
-    }
+    public static HttpClient CreateManagementClient(RabbitMqOptions rabbit) => ManagementApi.Client(rabbit);
 }

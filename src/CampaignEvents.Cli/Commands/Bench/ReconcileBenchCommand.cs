@@ -282,11 +282,5 @@ public static class ReconcileBenchCommand
         await command.ExecuteNonQueryAsync(cancel);
     }
 
-    static HttpClient Management(RabbitMqOptions rabbit)
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
-        return client;
-    }
+    static HttpClient Management(RabbitMqOptions rabbit) => ManagementApi.Client(rabbit);
 }

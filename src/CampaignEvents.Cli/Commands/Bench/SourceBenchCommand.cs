@@ -244,8 +244,7 @@ public static class SourceBenchCommand
             var admin = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
             var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
             var id = Guid.NewGuid().ToString("N")[..8];
-            var management = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
-            management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+            var management = ManagementApi.Client(rabbit);
             var vhost = $"ce-bench-{id}";
             (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
             (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();

@@ -54,8 +54,7 @@ public static class SyncBenchCommand
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_{suffix}" };
         var vhost = $"ce-bench-{suffix}";
-        using var management = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/") };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        using var management = ManagementApi.Client(rabbit);
 
         Console.WriteLine($"bench sync: {count:N0} changes over {campaignCount} campaigns ({batchSize} per message), {perEventCount:N0} one per message, naive {naiveCount:N0}; {Environment.ProcessorCount} cores; database {database.Database}, vhost {vhost}");
         await Admin(server, $"CREATE DATABASE \"{database.Database}\"");

@@ -168,9 +168,8 @@ static class StatusCommand
     /// <summary>The RabbitMQ management API (dashboard port), authenticated as the configured user.</summary>
     public static HttpClient ManagementClient(RabbitMqOptions rabbit)
     {
-        var http = new HttpClient { BaseAddress = new Uri($"http://{rabbit.Host}:{rabbit.ManagementPort}/"), Timeout = TimeSpan.FromSeconds(10) };
-        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
-            "Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
+        var http = ManagementApi.Client(rabbit);
+        http.Timeout = TimeSpan.FromSeconds(10);
         return http;
     }
 
