@@ -189,6 +189,10 @@ public sealed class SourceWorld : IAsyncDisposable
     }
 
     /// <summary>Closes every client connection of the vhost through the management API (stands in for a broker restart).</summary>
+    /// <summary>How many client connections the management API lists for the vhost (it lists one once its stats arrived).</summary>
+    public async Task<int> BrokerConnections() =>
+        (await Vhost.Management.GetFromJsonAsync<JsonElement>($"api/vhosts/{Vhost.Name}/connections")).GetArrayLength();
+
     public async Task<int> CloseBrokerConnections()
     {
         var connections = await Vhost.Management.GetFromJsonAsync<JsonElement>($"api/vhosts/{Vhost.Name}/connections");
