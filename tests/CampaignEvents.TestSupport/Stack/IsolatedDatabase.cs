@@ -74,6 +74,30 @@ public static class Databases
         await using var admin = new NpgsqlConnection(stack.Postgres.ConnectionString);
         await admin.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
+
+        // FORCE may not end a backend of another role that is still leaving (42501): it ends on its
+        // own within moments, so try again; a database left behind after that is only litter, never
+        // a reason to fail the test that used it
+        string? refusal = null;
+        try
+        {
+            await Eventually.Until(async () =>
+            {
+                try
+                {
+                    await drop.ExecuteNonQueryAsync();
+                    return true;
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    refusal = e.MessageText;
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(5), $"drop test database {name}");
+        }
+        catch (TimeoutException)
+        {
+            await Console.Error.WriteLineAsync($"test database {name} left behind: {refusal}");
+        }
     }
 }
