@@ -165,7 +165,7 @@ public sealed partial class ReplicationCapture(
         await connection.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT '{snapshotName}'", transaction: transaction, cancellationToken: cancel));
 
         var reader = new SnapshotReader(mapping);
-        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight);
+        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
         var campaigns = await reader.Campaigns(connection, version, at, cancel);
         await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
         await publisher.Drain(cancel);
@@ -375,7 +375,7 @@ public sealed partial class ReplicationCapture(
 
     async Task Publish(LogicalReplicationConnection replication, ChannelReader<FoldedChanges> input, CancellationToken cancel)
     {
-        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight);
+        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
         ulong reported = 0;
         long published = 0;
         var bufferedSince = 0L;

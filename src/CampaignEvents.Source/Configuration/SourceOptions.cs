@@ -85,6 +85,13 @@ public sealed class SourceOptions
     [Range(1, 10_000)]
     public int MaxInFlight { get; set; } = 200;
 
+    /// <summary>
+    /// A publish the broker has not confirmed within this time ends the capture session, which
+    /// restarts from the last confirmed position (the changes are sent again; the consumer is idempotent).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a partly filled batch may wait for more changes when the stream is quiet.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(20);

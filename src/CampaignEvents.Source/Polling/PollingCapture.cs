@@ -48,7 +48,7 @@ public sealed partial class PollingCapture(
 
         while (!cancel.IsCancellationRequested)
         {
-            var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight);
+            var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
             var (campaignRows, campaignPosition, campaignId) = await PollCampaigns(campaigns, positions.CampaignsPosition, positions.CampaignsLastId, publisher, cancel);
             await publisher.Drain(cancel);
             var (contactRows, contactPosition, contactId) = await PollContacts(contacts, positions.ContactsPosition, positions.ContactsLastId, publisher, cancel);

@@ -14,11 +14,13 @@ public interface IEventSink
 /// Batches folded changes into <see cref="ContactChangeBatch"/> messages and publishes them with a
 /// window of outstanding confirms (never one awaited publish at a time). <see cref="ConfirmedLsn"/>
 /// is the WAL position below which every change was confirmed by the broker: the only position
-/// the replication slot may advance to (docs/adr/0004).
+/// the replication slot may advance to (docs/adr/0004). A publish the broker has not confirmed
+/// within <c>confirmTimeout</c> fails the publisher (the capture session restarts from the slot and
+/// sends again): a confirm lost with a dropped connection must never stall the stream for good.
 /// </summary>
-public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight)
+public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout)
 {
-    readonly Queue<(Task Publish, ulong Lsn)> inFlight = new();
+    readonly Queue<(Task Publish, ulong Lsn, long Since)> inFlight = new();
     readonly Dictionary<(Guid, string), object> batch = [];
     ulong handedOver;
     ulong completed;
@@ -105,11 +107,10 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
     async Task Track(Task publish, ulong lsn, CancellationToken cancel)
     {
         PublishedMessages++;
-        inFlight.Enqueue((publish, lsn));
+        inFlight.Enqueue((publish, lsn, Environment.TickCount64));
         while (inFlight.Count >= maxInFlight)
         {
-            await inFlight.Peek().Publish.WaitAsync(cancel);
-            Advance();
+            await WaitForOldest(cancel);
         }
     }
 
@@ -127,7 +128,7 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
     {
         while (inFlight.Count > 0 && inFlight.Peek().Publish.IsCompleted)
         {
-            var (publish, lsn) = inFlight.Dequeue();
+            var (publish, lsn, _) = inFlight.Dequeue();
             publish.GetAwaiter().GetResult();
             confirmed = Math.Max(confirmed, lsn);
         }
@@ -136,7 +137,17 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
         {
             confirmed = Math.Max(confirmed, handedOver);
         }
+        else if (Waited(inFlight.Peek()) >= confirmTimeout)
+        {
+            // RabbitMQ.Client 7.2 can leave a confirm pending for ever when the connection drops under
+            // load (rabbitmq/rabbitmq-dotnet-client#1930): waiting on would hold the slot, and every
+            // change behind that publish, until the next restart
+            throw new TimeoutException($"RabbitMQ did not confirm a publish within {confirmTimeout.TotalSeconds:0.#} s (setting Source__ConfirmTimeout); publishing again from the last confirmed position");
+        }
     }
+
+    static TimeSpan Waited((Task Publish, ulong Lsn, long Since) publish) =>
+        TimeSpan.FromMilliseconds(Environment.TickCount64 - publish.Since);
 
     /// <summary>Flushes and waits until the broker confirmed every publish.</summary>
     public async Task Drain(CancellationToken cancel)
@@ -144,17 +155,29 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
         await Flush(cancel);
         while (inFlight.Count > 0)
         {
-            await inFlight.Peek().Publish.WaitAsync(cancel);
-            Advance();
+            await WaitForOldest(cancel);
         }
     }
 
-    /// <summary>Waits for the oldest outstanding publish (if any) to complete.</summary>
-    public async Task WaitForOldest(CancellationToken cancel)
+    /// <summary>Waits for the oldest outstanding publish (if any) to complete, at most until its confirm timeout.</summary>
+    async Task WaitForOldest(CancellationToken cancel)
     {
         if (inFlight.Count > 0)
         {
-            await inFlight.Peek().Publish.WaitAsync(cancel);
+            var oldest = inFlight.Peek();
+            var left = confirmTimeout - Waited(oldest);
+            if (left > TimeSpan.Zero)
+            {
+                try
+                {
+                    await oldest.Publish.WaitAsync(left, cancel);
+                }
+                catch (Exception) when (!cancel.IsCancellationRequested)
+                {
+                    // Advance throws what went wrong: the publish's own failure or the confirm timeout
+                }
+            }
+
             Advance();
         }
     }

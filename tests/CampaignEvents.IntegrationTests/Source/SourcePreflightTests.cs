@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
@@ -131,72 +129,5 @@ public sealed class SourcePreflightTests(IsolatedSourceDatabase source) : IClass
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, await stdout + await stderr);
-    }
-}
-
-/// <summary>
-/// A PostgreSQL of the test's own (initdb into a temporary folder, a free port, loopback only),
-/// for what the shared server cannot show, such as wal_level=replica. Needs the server binaries
-/// and root (initdb runs as the postgres user); skipped with the reason otherwise.
-/// </summary>
-public sealed class ThrowawayPostgres : IAsyncDisposable
-{
-    readonly string directory;
-    readonly string bin;
-
-    ThrowawayPostgres(string directory, string bin, int port)
-    {
-        this.directory = directory;
-        this.bin = bin;
-        ConnectionString = $"Host=127.0.0.1;Port={port};Database=postgres;Username=postgres;Timeout=5";
-    }
-
-    public string ConnectionString { get; }
-
-    public static async Task<ThrowawayPostgres> Start(string walLevel)
-    {
-        var bin = Directory.Exists("/usr/lib/postgresql") ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).FirstOrDefault(d => File.Exists(Path.Combine(d, "initdb"))) : null;
-        if (bin is null || Environment.UserName != "root")
-        {
-            Assert.Skip("no PostgreSQL server binaries under /usr/lib/postgresql, or not root: cannot start a throwaway server");
-        }
-
-        var directory = Path.Combine(Path.GetTempPath(), $"ce-pg-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(directory);
-        await Run("chown", "postgres", directory);
-        var port = FreePort();
-        var server = new ThrowawayPostgres(directory, bin!, port);
-        await Run("su", "postgres", "-c", $"{bin}/initdb -D {directory}/data -A trust -U postgres --no-sync > {directory}/initdb.log 2>&1");
-        await Run("su", "postgres", "-c", $"{bin}/pg_ctl -D {directory}/data -l {directory}/server.log -w -o \"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={directory} -c wal_level={walLevel} -c fsync=off\" start > /dev/null");
-        return server;
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    static async Task Run(string file, params string[] arguments)
-    {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { UseShellExecute = false })!;
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited with {process.ExitCode}");
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await Run("su", "postgres", "-c", $"{bin}/pg_ctl -D {directory}/data -m immediate stop > /dev/null");
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
     }
 }

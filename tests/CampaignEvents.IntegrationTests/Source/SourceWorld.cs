@@ -53,8 +53,10 @@ public sealed class SourceWorld : IAsyncDisposable
 
     public Dictionary<string, string?> Settings { get; } = [];
 
-    public static async Task<SourceWorld> Create(IsolatedVhost vhost, string purpose)
+    /// <param name="broker">Another broker than the class's vhost (a throwaway node); the vhost's management API is then not used for it.</param>
+    public static async Task<SourceWorld> Create(IsolatedVhost vhost, string purpose, RabbitMqOptions? broker = null)
     {
+        var rabbit = broker ?? vhost.Rabbit;
         var stack = await TestStack.Get();
         var sourceDb = await Databases.Create(stack, $"src{purpose}".PadRight(16, (char)120));
         var localDb = await Databases.Create(stack, $"loc{purpose}".PadRight(16, (char)120));
@@ -66,15 +68,15 @@ public sealed class SourceWorld : IAsyncDisposable
         }
 
         var slot = $"ce_t_{Guid.NewGuid():N}"[..24];
-        var oracle = await EventOracle.Start(vhost.Rabbit, $"oracle-{slot}");
+        var oracle = await EventOracle.Start(rabbit, $"oracle-{slot}");
         var world = new SourceWorld(stack, vhost, sourceDb, localDb, slot, oracle);
         world.Settings["ConnectionStrings:Source"] = sourceDb.ConnectionString;
         world.Settings["ConnectionStrings:Contacts"] = localDb.ConnectionString;
-        world.Settings["RabbitMq:Host"] = vhost.Rabbit.Host;
-        world.Settings["RabbitMq:Port"] = vhost.Rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        world.Settings["RabbitMq:VirtualHost"] = vhost.Rabbit.VirtualHost;
-        world.Settings["RabbitMq:Username"] = vhost.Rabbit.Username;
-        world.Settings["RabbitMq:Password"] = vhost.Rabbit.Password;
+        world.Settings["RabbitMq:Host"] = rabbit.Host;
+        world.Settings["RabbitMq:Port"] = rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        world.Settings["RabbitMq:VirtualHost"] = rabbit.VirtualHost;
+        world.Settings["RabbitMq:Username"] = rabbit.Username;
+        world.Settings["RabbitMq:Password"] = rabbit.Password;
         world.Settings["Source:SlotName"] = slot;
         world.Settings["Source:PublicationName"] = slot;
         world.Settings["Source:HeartbeatInterval"] = "00:00:01";
@@ -185,7 +187,16 @@ public sealed class SourceWorld : IAsyncDisposable
                 last = e.Message;
                 return false;
             }
-        }, deadline, () => $"the published contacts never matched the source: {last}");
+        }, deadline, () => $"the published contacts never matched the source ({SlotPosition().GetAwaiter().GetResult()}): {last}");
+    }
+
+    /// <summary>Where the slot's confirmed position stands against the source's WAL (a stalled adapter shows here).</summary>
+    async Task<string> SlotPosition()
+    {
+        await using var connection = await Source.OpenConnectionAsync();
+        var (confirmed, current) = await connection.QuerySingleOrDefaultAsync<(string?, string)>(
+            "SELECT confirmed_flush_lsn::text, pg_current_wal_lsn()::text FROM pg_replication_slots WHERE slot_name = @slot", new { slot = Slot });
+        return $"slot {Slot} confirmed at {confirmed ?? "?"}, source WAL at {current ?? "?"}";
     }
 
     /// <summary>Closes every client connection of the vhost through the management API (stands in for a broker restart).</summary>

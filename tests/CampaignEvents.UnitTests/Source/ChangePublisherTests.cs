@@ -55,7 +55,7 @@ public sealed class ChangePublisherTests
             (sizes, batchSize, seed) =>
             {
                 var sink = new ManualSink();
-                var publisher = new ChangePublisher(sink, batchSize, maxInFlight: 1000);
+                var publisher = new ChangePublisher(sink, batchSize, maxInFlight: 1000, TimeSpan.FromMinutes(1));
                 var random = new Random(seed);
                 // which transaction (end LSN) each sent batch carries changes of
                 var lsnOfPhone = new Dictionary<string, ulong>();
@@ -103,10 +103,25 @@ public sealed class ChangePublisherTests
     }
 
     [Fact]
+    public async Task A_publish_the_broker_never_confirms_fails_the_publisher_instead_of_stalling_it()
+    {
+        // a confirm lost with a dropped connection (rabbitmq-dotnet-client#1930) must not hold the slot for ever
+        var sink = new ManualSink();
+        var publisher = new ChangePublisher(sink, batchSize: 1, maxInFlight: 10, TimeSpan.FromMilliseconds(200));
+        await publisher.Add(Transaction(10, 1), CancellationToken.None);
+        await publisher.Add(Transaction(20, 1), CancellationToken.None);
+        sink.Sent[1].Confirm.SetResult();
+
+        var failure = await Assert.ThrowsAsync<TimeoutException>(() => publisher.Drain(CancellationToken.None));
+        Assert.Contains("Source__ConfirmTimeout", failure.Message, StringComparison.Ordinal);
+        Assert.Throws<TimeoutException>(() => publisher.ConfirmedLsn);
+    }
+
+    [Fact]
     public async Task A_batch_carries_each_key_once_with_its_newest_version()
     {
         var sink = new ManualSink();
-        var publisher = new ChangePublisher(sink, batchSize: 100, maxInFlight: 10);
+        var publisher = new ChangePublisher(sink, batchSize: 100, maxInFlight: 10, TimeSpan.FromMinutes(1));
         await publisher.Add(Transaction(10, 1), CancellationToken.None);
         await publisher.Add(Transaction(10, 1) with { EndLsn = 20 }, CancellationToken.None);
         var delete = new ContactDeleted { EventId = Guid.NewGuid(), CampaignId = Guid.Empty, PhoneNumber = "+14155551000", Version = 30, OccurredAt = DateTimeOffset.UnixEpoch };

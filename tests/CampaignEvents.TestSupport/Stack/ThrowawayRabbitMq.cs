@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CampaignEvents.Infrastructure.Configuration;
+
+namespace CampaignEvents.TestSupport.Stack;
+
+/// <summary>
+/// A RabbitMQ node of a test's own (Debian's rabbitmq-server run as the rabbitmq user, state in a
+/// temporary folder, loopback only), so a test may stop and restart a broker without touching the
+/// shared one. Needs root (runuser) and the rabbitmq-server package, which infra/up.sh installs:
+/// skipped with the reason otherwise, and a failure under CI=true.
+/// Starting takes 15–20 s; the node keeps its state (durable queues and their messages) across a restart.
+/// </summary>
+public sealed class ThrowawayRabbitMq : IAsyncDisposable
+{
+    const string Bin = "/usr/lib/rabbitmq/bin";
+    static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(120);
+
+    readonly string folder;
+    readonly Dictionary<string, string> environment;
+    Process? server;
+
+    ThrowawayRabbitMq(string folder, int port, int distributionPort)
+    {
+        this.folder = folder;
+        Port = port;
+        var node = $"ce-test-{Path.GetFileName(folder)[^8..]}@localhost";
+        environment = new Dictionary<string, string>
+        {
+            ["RABBITMQ_NODENAME"] = node,
+            ["RABBITMQ_NODE_IP_ADDRESS"] = "127.0.0.1",
+            ["RABBITMQ_NODE_PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RABBITMQ_DIST_PORT"] = distributionPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RABBITMQ_MNESIA_BASE"] = $"{folder}/mnesia",
+            ["RABBITMQ_LOG_BASE"] = $"{folder}/log",
+            ["RABBITMQ_PID_FILE"] = $"{folder}/rabbitmq.pid",
+            ["RABBITMQ_ENABLED_PLUGINS_FILE"] = $"{folder}/enabled_plugins",
+            ["RABBITMQ_CONFIG_FILE"] = $"{folder}/rabbitmq",
+            ["ERL_EPMD_ADDRESS"] = "127.0.0.1",
+            ["RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS"] = "-kernel inet_dist_use_interface {127,0,0,1}",
+            ["HOME"] = "/var/lib/rabbitmq",
+        };
+    }
+
+    public int Port { get; }
+
+    /// <summary>The broker's address for the pipeline's settings: vhost "/", the built-in guest user (loopback only).</summary>
+    public RabbitMqOptions Rabbit => new() { Host = "127.0.0.1", Port = Port, VirtualHost = "/", Username = "guest", Password = "guest" };
+
+    public static async Task<ThrowawayRabbitMq> Start()
+    {
+        if (!File.Exists($"{Bin}/rabbitmq-server") || Environment.UserName != "root")
+        {
+            const string Why = "a throwaway RabbitMQ needs root and rabbitmq-server (infra/up.sh installs it)";
+            Xunit.Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") != "true", Why);
+            Xunit.Assert.Fail(Why);
+        }
+
+        var folder = Path.Combine(Path.GetTempPath(), $"ce-rabbitmq-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        var broker = new ThrowawayRabbitMq(folder, FreePort(), FreePort());
+        await File.WriteAllTextAsync($"{folder}/rabbitmq.conf", $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n");
+        await File.WriteAllTextAsync($"{folder}/enabled_plugins", "[].\n");
+        await ProcessRunner.Run("chown", ["-R", "rabbitmq:rabbitmq", folder]);
+        await broker.StartServer();
+        return broker;
+    }
+
+    /// <summary>Starts the node (again) and waits until it accepts AMQP connections.</summary>
+    public async Task StartServer()
+    {
+        var start = new ProcessStartInfo("runuser", ["-u", "rabbitmq", "-p", "--", $"{Bin}/rabbitmq-server"])
+        {
+            WorkingDirectory = "/var/lib/rabbitmq",
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        server = Process.Start(start)!;
+        server.OutputDataReceived += (_, _) => { };
+        server.ErrorDataReceived += (_, _) => { };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+        await Eventually.Until(() => Task.FromResult(Answers()), StartDeadline, $"the throwaway RabbitMQ on port {Port} accepts connections (logs in {folder}/log)");
+    }
+
+    /// <summary>Stops the node the way an operator does (rabbitmqctl stop) and waits until it is gone.</summary>
+    public async Task StopServer()
+    {
+        await ProcessRunner.Run("runuser", ["-u", "rabbitmq", "-p", "--", $"{Bin}/rabbitmqctl", "-q", "stop", $"{folder}/rabbitmq.pid"], environment, "/var/lib/rabbitmq");
+        if (server is not null)
+        {
+            await server.WaitForExitAsync();
+            server.Dispose();
+            server = null;
+        }
+    }
+
+    bool Answers()
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, Port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (server is not null)
+        {
+            try
+            {
+                await StopServer();
+            }
+            catch (InvalidOperationException)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+        }
+
+        Directory.Delete(folder, recursive: true);
+    }
+}
