@@ -170,14 +170,40 @@ public sealed partial class ReplicationCapture(
         await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
         await publisher.Drain(cancel);
 
+        // the next page is read and mapped while the previous one is published
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var pages = Channel.CreateBounded<FoldedChanges>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var reads = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await reader.Contacts(connection, settings.SnapshotPageSize, version, at, page => pages.Writer.WriteAsync(page, reading.Token).AsTask(), reading.Token);
+                    pages.Writer.Complete();
+                }
+                catch (Exception e)
+                {
+                    pages.Writer.Complete(e);
+                }
+            },
+            CancellationToken.None);
         long rows = 0;
-        await reader.Contacts(connection, settings.SnapshotPageSize, version, at, async page =>
+        try
         {
-            rows += page.Changes.Count + page.Rejected.Count;
-            metrics.SnapshotRows.Add(page.Changes.Count + page.Rejected.Count);
-            Reject(page.Rejected);
-            await publisher.Add(page, cancel);
-        }, cancel);
+            await foreach (var page in pages.Reader.ReadAllAsync(cancel))
+            {
+                rows += page.Changes.Count + page.Rejected.Count;
+                metrics.SnapshotRows.Add(page.Changes.Count + page.Rejected.Count);
+                Reject(page.Rejected);
+                await publisher.Add(page, cancel);
+            }
+        }
+        finally
+        {
+            await reading.CancelAsync();
+            await reads;
+        }
+
         await publisher.Drain(cancel);
         metrics.PublishedChanges.Add(publisher.PublishedChanges);
         await transaction.CommitAsync(cancel);
