@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.TestSupport;
@@ -39,6 +40,16 @@ public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedV
             }
 
             await LocalEqualsSource(world);
+
+            // the operator's view of the same pipeline: the slot is there, streaming, and its lag is measured
+            var environment = world.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+            var status = await CliProcess.Run(["status", "--json"], environment);
+            var slot = JsonDocument.Parse(status.Output).RootElement.GetProperty("slot");
+            Assert.Equal(world.Slot, slot.GetProperty("name").GetString());
+            Assert.True(slot.GetProperty("exists").GetBoolean(), status.ToString());
+            Assert.True(slot.GetProperty("active").GetBoolean(), status.ToString());
+            Assert.True(slot.GetProperty("lagBytes").GetInt64() >= 0, status.ToString());
+            Assert.NotNull(slot.GetProperty("confirmedFlushLsn").GetString());
         }
         finally
         {
