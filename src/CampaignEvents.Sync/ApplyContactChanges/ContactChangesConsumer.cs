@@ -9,7 +9,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// Applies a batch of validated contact messages: collapses them to the newest event per key and
 /// writes them with one statement in one transaction (<see cref="ContactStore"/>).
 /// </summary>
-public sealed class ContactChangesConsumer(ContactStore store, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
+public sealed class ContactChangesConsumer(ContactStore store, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
     : IConsumer<Batch<ContactWire>>
 {
     public async Task Consume(ConsumeContext<Batch<ContactWire>> context)
@@ -27,6 +27,7 @@ public sealed class ContactChangesConsumer(ContactStore store, IOptions<SyncOpti
 
         var collapsed = LwwTable.Collapse(all);
         var result = await store.Apply(collapsed, context.CancellationToken);
+        metrics.Applied(result);
         logger.LogDebug(
             "Applied {Messages} messages, {Events} events: {Upserted} upserted, {Deleted} deleted, {Tombstoned} tombstones",
             context.Message.Length, all.Count, result.Upserted, result.Deleted, result.Tombstoned);
