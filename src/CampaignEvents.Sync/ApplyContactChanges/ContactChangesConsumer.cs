@@ -18,9 +18,9 @@ public sealed class ContactChangesConsumer(ContactStore store, SyncMetrics metri
         foreach (var item in context.Message)
         {
             // validated by ContactValidationFilter; read again only if the filter was not on the path
-            var validated = item.Message.Validated ?? ContactEventReader.Read(
-                ContactEventReader.KindOf(item.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var d) ? d.Exchange : null, item.Message.Fields),
-                item.Message.Fields,
+            var validated = item.Message.Validated ?? ContactEventReader.ReadBody(
+                item.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var d) ? d.Exchange : null,
+                item.ReceiveContext.Body.GetBytes(),
                 options.Value.MaxMetadataBytes);
             all.AddRange(validated.Changes);
         }
