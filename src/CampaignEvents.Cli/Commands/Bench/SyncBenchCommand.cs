@@ -192,13 +192,6 @@ public static class SyncBenchCommand
             ["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture),
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        foreach (var (k, v) in new[] { ("BATCH", "Sync:BatchMessageLimit"), ("PREFETCH", "Sync:PrefetchCount"), ("CONC", "Sync:ConcurrentBatches"), ("TIME", "Sync:BatchTimeLimit") })
-        {
-            if (Environment.GetEnvironmentVariable($"XP_{(perMessage == 1 ? "PE" : "B")}_{k}") is { } value)
-            {
-                settings[v] = value;
-            }
-        }
 
         // the upstream publisher is not under test: its JSON is built before the clock starts, so
         // it does not take the two cores from the path that is measured (an upstream system runs elsewhere)
