@@ -19,6 +19,9 @@ public sealed record ContactWire
     /// consumer does not read it again. Never on the wire.
     /// </summary>
     internal ContactEvent? Validated { get; set; }
+
+    /// <summary>The body as received, kept so a <c>Fault&lt;ContactWire&gt;</c> MassTransit publishes still carries the message.</summary>
+    internal ReadOnlyMemory<byte> Body { get; set; }
 }
 
 /// <summary>Skips the object instead of building a copy of it that nobody reads (MassTransit has already parsed the body once).</summary>
@@ -35,8 +38,18 @@ public sealed class ContactWireConverter : JsonConverter<ContactWire>
         return new ContactWire();
     }
 
-    public override void Write(Utf8JsonWriter writer, ContactWire value, JsonSerializerOptions options) =>
-        throw new NotSupportedException("ContactWire is only read; publish the records of CampaignEvents.Contracts");
+    public override void Write(Utf8JsonWriter writer, ContactWire value, JsonSerializerOptions options)
+    {
+        if (value.Body.IsEmpty)
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteRawValue(value.Body.Span, skipInputValidation: true);
+        }
+    }
 }
 
 /// <summary>The three kinds of message the queue <c>contact-changes</c> carries, named after their exchanges.</summary>

@@ -113,3 +113,18 @@ public sealed class ContactEventFastReaderTests
         Assert.Equal(Guid.Parse(Campaign), Assert.Single(read.Changes).CampaignId);
     }
 }
+
+public sealed class ContactWireTests
+{
+    [Fact]
+    public void A_body_that_is_not_an_object_is_not_a_contact_event() =>
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<ContactWire>("[1,2]"));
+
+    [Fact]
+    public void Written_again_it_is_the_body_it_came_with()
+    {
+        const string body = """{"eventId":"x","metadata":{"a":[1,2]}}""";
+        Assert.Equal(body, JsonSerializer.Serialize(new ContactWire { Body = Encoding.UTF8.GetBytes(body) }));
+        Assert.Equal("{}", JsonSerializer.Serialize(JsonSerializer.Deserialize<ContactWire>(body)));
+    }
+}
