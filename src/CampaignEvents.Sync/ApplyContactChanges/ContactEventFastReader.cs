@@ -54,8 +54,9 @@ static class ContactEventFastReader
             // nothing may follow the object (the document parser would refuse it)
             return changes is not null && !reader.Read() ? new ContactEvent(known, changes) : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // not well-formed for this pass (e.g. an escaped lone surrogate): the slow reader says what it is
             return null;
         }
     }
