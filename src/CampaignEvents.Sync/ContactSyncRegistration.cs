@@ -21,6 +21,7 @@ public static class ContactSyncRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidation>());
+        builder.Services.AddSingleton<SyncMetrics>();
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<CampaignDirectory>();
         builder.Services.AddSingleton<ContactValidationFilter>();

@@ -16,22 +16,52 @@ public sealed class CampaignDirectory([FromKeyedServices(DatabaseSettings.Contac
 
     readonly ConcurrentDictionary<Guid, bool> known = new();
 
+    // one lookup at a time: a full prefetch of messages of a campaign not seen yet would otherwise
+    // open a connection each (up to the pool's limit, each with a SCRAM handshake) to ask the same question
+    readonly SemaphoreSlim lookup = new(1, 1);
+
     /// <summary>The ids among <paramref name="ids"/> that are not in the local database.</summary>
-    public async Task<IReadOnlyList<Guid>> Missing(IEnumerable<Guid> ids, CancellationToken cancel)
+    public async Task<IReadOnlyList<Guid>> Missing(IReadOnlyCollection<Guid> ids, CancellationToken cancel)
     {
-        var unknown = ids.Where(id => !known.ContainsKey(id)).Distinct().ToArray();
-        if (unknown.Length == 0)
+        if (AllKnown(ids))
         {
             return [];
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancel);
-        var found = await connection.QueryAsync<Guid>(new CommandDefinition(SelectExisting, new { ids = unknown }, cancellationToken: cancel));
-        foreach (var id in found)
+        await lookup.WaitAsync(cancel);
+        try
         {
-            known[id] = true;
+            var unknown = ids.Where(id => !known.ContainsKey(id)).Distinct().ToArray();
+            if (unknown.Length == 0)
+            {
+                return [];
+            }
+
+            await using var connection = await dataSource.OpenConnectionAsync(cancel);
+            var found = await connection.QueryAsync<Guid>(new CommandDefinition(SelectExisting, new { ids = unknown }, cancellationToken: cancel));
+            foreach (var id in found)
+            {
+                known[id] = true;
+            }
+
+            return [.. unknown.Where(id => !known.ContainsKey(id))];
+        }
+        finally
+        {
+            lookup.Release();
+        }
+    }
+
+    bool AllKnown(IReadOnlyCollection<Guid> ids)
+    {
+        foreach (var id in ids)
+        {
+            if (!known.ContainsKey(id))
+            {
+                return false;
+            }
         }
 
-        return [.. unknown.Where(id => !known.ContainsKey(id))];
+        return true;
     }
 }

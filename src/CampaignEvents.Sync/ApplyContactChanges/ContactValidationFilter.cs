@@ -17,8 +17,8 @@ public sealed class ContactValidationFilter(CampaignDirectory campaigns, IOption
     {
         var message = context.Message;
         var exchange = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var delivery) ? delivery.Exchange : null;
-        var kind = ContactEventReader.KindOf(exchange, message.Fields);
-        var validated = ContactEventReader.Read(kind, message.Fields, options.Value.MaxMetadataBytes);
+        message.Body = context.ReceiveContext.Body.GetBytes();
+        var validated = ContactEventReader.ReadBody(exchange, message.Body, options.Value.MaxMetadataBytes);
         await WaitForCampaigns(validated, context.CancellationToken);
         message.Validated = validated;
         await next.Send(context);

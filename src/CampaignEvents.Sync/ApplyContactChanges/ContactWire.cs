@@ -4,23 +4,52 @@ using System.Text.Json.Serialization;
 namespace CampaignEvents.Sync.ApplyContactChanges;
 
 /// <summary>
-/// Whatever JSON arrives on the queue <c>contact-changes</c>, as MassTransit's raw JSON
-/// deserializer hands it over. One queue carries three shapes (ContactChanged, ContactDeleted,
-/// ContactChangeBatch) without a type header, so the endpoint consumes this one type and
-/// <see cref="ContactEventReader"/> decides the kind (from the exchange the message was published
-/// to) and validates every field itself, so each failure gets a precise reason (docs/adr/0002).
+/// Whatever JSON arrives on the queue <c>contact-changes</c>. One queue carries three shapes
+/// (ContactChanged, ContactDeleted, ContactChangeBatch) without a type header, so the endpoint
+/// consumes this one type and <see cref="ContactEventReader"/> decides the kind (from the exchange
+/// the message was published to) and validates every field itself from the message body, so each
+/// failure gets a precise reason (docs/adr/0002). Deserializing it only checks that the body is a
+/// JSON object: the body is read once, by <see cref="ContactEventReader.ReadBody"/> (docs/adr/0010).
 /// </summary>
+[JsonConverter(typeof(ContactWireConverter))]
 public sealed record ContactWire
 {
-    [JsonExtensionData]
-    public Dictionary<string, JsonElement> Fields { get; init; } = [];
-
     /// <summary>
     /// Set by <see cref="ContactValidationFilter"/> before the message joins a batch, so the batch
-    /// consumer does not parse it again. Never on the wire.
+    /// consumer does not read it again. Never on the wire.
     /// </summary>
-    [JsonIgnore]
     internal ContactEvent? Validated { get; set; }
+
+    /// <summary>The body as received, kept so a <c>Fault&lt;ContactWire&gt;</c> MassTransit publishes still carries the message.</summary>
+    internal ReadOnlyMemory<byte> Body { get; set; }
+}
+
+/// <summary>Skips the object instead of building a copy of it that nobody reads (MassTransit has already parsed the body once).</summary>
+public sealed class ContactWireConverter : JsonConverter<ContactWire>
+{
+    public override ContactWire Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException($"a contact event must be a JSON object, not {reader.TokenType}");
+        }
+
+        reader.Skip();
+        return new ContactWire();
+    }
+
+    public override void Write(Utf8JsonWriter writer, ContactWire value, JsonSerializerOptions options)
+    {
+        if (value.Body.IsEmpty)
+        {
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }
+        else
+        {
+            writer.WriteRawValue(value.Body.Span, skipInputValidation: true);
+        }
+    }
 }
 
 /// <summary>The three kinds of message the queue <c>contact-changes</c> carries, named after their exchanges.</summary>

@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+using CampaignEvents.Sync.ApplyContactChanges;
+
+namespace CampaignEvents.Sync;
+
+/// <summary>The sync role's counters, meter <c>CampaignEvents.Sync</c>; counted after the batch's commit.</summary>
+public sealed class SyncMetrics : IDisposable
+{
+    public const string MeterName = "CampaignEvents.Sync";
+
+    public const string AppliedRowsName = "campaign_events.sync.applied_rows";
+
+    readonly Meter meter;
+    readonly Counter<long> appliedRows;
+    readonly Histogram<int> batchChanges;
+
+    public SyncMetrics(IMeterFactory meters)
+    {
+        meter = meters.Create(MeterName);
+        appliedRows = meter.CreateCounter<long>(AppliedRowsName, "{row}", "Rows written by committed batches, by outcome (upserted, deleted, tombstoned)");
+        batchChanges = meter.CreateHistogram<int>("campaign_events.sync.batch_changes", "{change}", "Changes in a batch after collapsing to the newest per key");
+    }
+
+    public void Applied(ApplyResult result)
+    {
+        appliedRows.Add(result.Upserted, new KeyValuePair<string, object?>("outcome", "upserted"));
+        appliedRows.Add(result.Deleted, new KeyValuePair<string, object?>("outcome", "deleted"));
+        appliedRows.Add(result.Tombstoned, new KeyValuePair<string, object?>("outcome", "tombstoned"));
+        batchChanges.Record(result.Received);
+    }
+
+    public void Dispose() => meter.Dispose();
+}

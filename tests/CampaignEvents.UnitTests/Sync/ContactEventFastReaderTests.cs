@@ -1,0 +1,132 @@
+using System.Text;
+using System.Text.Json;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Sync.ApplyContactChanges;
+using Xunit;
+
+namespace CampaignEvents.UnitTests.Sync;
+
+/// <summary>The one-pass reader of message bodies gives what the field-by-field reader gives, or leaves the message to it.</summary>
+public sealed class ContactEventFastReaderTests
+{
+    const string Campaign = "0b9a1c1e-0000-4000-8000-000000000002";
+    const string Change = """{"eventId":"0b9a1c1e-0000-4000-8000-000000000001","campaignId":"0b9a1c1e-0000-4000-8000-000000000002","phoneNumber":"+12015550123","version":3,"occurredAt":"2026-01-01T00:00:00Z","metadata":{"a":1,"name":"Émilie \u00e9","nested":{"b":[1,2,{"c":null}]}}}""";
+    const string Delete = """{"eventId":"0b9a1c1e-0000-4000-8000-000000000003","campaignId":"0b9a1c1e-0000-4000-8000-000000000002","phoneNumber":"+447400123456","version":4,"occurredAt":"2026-01-01T00:00:01Z"}""";
+
+    static string Batch(string changes, string deletes) =>
+        $$"""{"batchId":"0b9a1c1e-0000-4000-8000-000000000009","changes":[{{changes}}],"deletes":[{{deletes}}]}""";
+
+    public static TheoryData<string, string> Bodies() => new()
+    {
+        // written as the contract shows: read in one pass
+        { Topology.ContactChangedExchange, Change },
+        { Topology.ContactDeletedExchange, Delete },
+        { Topology.ContactChangeBatchExchange, Batch($"{Change},{Change.Replace("\"version\":3", "\"version\":5", StringComparison.Ordinal)}", Delete) },
+        { Topology.ContactChangeBatchExchange, $$"""{"deletes":[{{Delete}}],"batchId":"0b9a1c1e-0000-4000-8000-000000000009","changes":[{{Change}}]}""" },
+        { Topology.ContactChangeBatchExchange, """{"batchId":"0b9a1c1e-0000-4000-8000-000000000009","changes":[],"deletes":null}""" },
+        { Topology.ContactDeletedExchange, Delete.Replace("}", ",\"metadata\":null}", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"eventId\"", " { \"extra\" : [1, {\"x\":2}] , \"eventId\"", StringComparison.Ordinal) + "  " },
+        { Topology.ContactChangedExchange, Change.Replace("+12015550123", "\\u002B12015550123", StringComparison.Ordinal) },
+
+        // read by the field-by-field reader: other casings, repeated names, comments, a replay without exchange
+        { Topology.ContactChangedExchange, Change.Replace("\"phoneNumber\"", "\"PhoneNumber\"", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"version\":3", "\"version\":2,\"version\":3", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"eventId\"", "{/* note */\"eventId\"", StringComparison.Ordinal) },
+        { "", Change },
+        { "", Batch(Change, Delete) },
+
+        // invalid: the same reason either way
+        { Topology.ContactChangedExchange, Change.Replace("+12015550123", "+1201", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("+12015550123", "12015550123", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("+12015550123", "+1201555\\uD8000123", StringComparison.Ordinal) },
+        { Topology.ContactChangeBatchExchange, Batch(Change.Replace("\"name\"", "\"n\\uD800\"", StringComparison.Ordinal), Delete) },
+        { Topology.ContactChangedExchange, Change.Replace("\"version\":3", "\"version\":-1", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"version\":3", "\"version\":3.0", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"version\":3", "\"version\":\"3\"", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"eventId\":\"0b9a1c1e-0000-4000-8000-000000000001\",", "", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"occurredAt\":\"2026-01-01T00:00:00Z\"", "\"occurredAt\":\"yesterday\"", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\u0000\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("\"metadata\":{", "\"metadata\":null,\"m\":{", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Delete },
+        { Topology.ContactDeletedExchange, Change },
+        { Topology.ContactChangeBatchExchange, Batch($"{Change},{Change.Replace("+12015550123", "bad", StringComparison.Ordinal)}", "3") },
+        { Topology.ContactChangeBatchExchange, """{"changes":[]}""" },
+        { Topology.ContactChangeBatchExchange, """{"batchId":"0b9a1c1e-0000-4000-8000-000000000009","changes":{}}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Bodies))]
+    public void A_body_reads_as_the_field_by_field_reader_reads_it(string exchange, string json)
+    {
+        var expected = Outcome(() => Slow(exchange, json, 60));
+        var actual = Outcome(() => ContactEventReader.ReadBody(exchange, Encoding.UTF8.GetBytes(json), 60));
+        Assert.Equal(expected, actual);
+    }
+
+    [Theory]
+    [InlineData(Topology.ContactChangedExchange, Change)]
+    [InlineData(Topology.ContactDeletedExchange, Delete)]
+    public void A_message_written_as_the_contract_shows_is_read_in_one_pass(string exchange, string json) =>
+        Assert.NotNull(ContactEventFastReader.TryRead(exchange, Encoding.UTF8.GetBytes(json), 65_536));
+
+    [Fact]
+    public void A_batch_written_as_the_contract_shows_is_read_in_one_pass_changes_first() =>
+        Assert.Equal(
+            [false, false, true],
+            ContactEventFastReader.TryRead(Topology.ContactChangeBatchExchange, Encoding.UTF8.GetBytes(Batch($"{Change},{Change}", Delete)), 65_536)!.Changes.Select(c => c.IsDelete));
+
+    [Fact]
+    public void Metadata_above_the_limit_is_left_to_the_field_by_field_reader()
+    {
+        Assert.Null(ContactEventFastReader.TryRead(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 10));
+        var error = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 10));
+        Assert.Contains("above the limit of 10", error.Message, StringComparison.Ordinal);
+    }
+
+    static ContactEvent Slow(string exchange, string json, int max)
+    {
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip });
+        var fields = new Dictionary<string, JsonElement>();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            fields[property.Name] = property.Value.Clone();
+        }
+
+        return ContactEventReader.Read(ContactEventReader.KindOf(exchange, fields), fields, max);
+    }
+
+    static string Outcome(Func<ContactEvent> read)
+    {
+        try
+        {
+            var result = read();
+            return $"{result.Kind}: " + string.Join(" | ", result.Changes.Select(c => $"{c.CampaignId} {c.PhoneNumber} {c.Version} {c.Metadata ?? "(delete)"}"));
+        }
+        catch (Exception e) when (e is InvalidContactEventException or InvalidOperationException)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    [Fact]
+    public void The_campaign_is_read()
+    {
+        var read = ContactEventReader.ReadBody(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 65_536);
+        Assert.Equal(Guid.Parse(Campaign), Assert.Single(read.Changes).CampaignId);
+    }
+}
+
+public sealed class ContactWireTests
+{
+    [Fact]
+    public void A_body_that_is_not_an_object_is_not_a_contact_event() =>
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<ContactWire>("[1,2]"));
+
+    [Fact]
+    public void Written_again_it_is_the_body_it_came_with()
+    {
+        const string body = """{"eventId":"x","metadata":{"a":[1,2]}}""";
+        Assert.Equal(body, JsonSerializer.Serialize(new ContactWire { Body = Encoding.UTF8.GetBytes(body) }));
+        Assert.Equal("{}", JsonSerializer.Serialize(JsonSerializer.Deserialize<ContactWire>(body)));
+    }
+}
