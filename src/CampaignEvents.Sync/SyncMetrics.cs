@@ -13,13 +13,18 @@ public sealed class SyncMetrics : IDisposable
     readonly Meter meter;
     readonly Counter<long> appliedRows;
     readonly Histogram<int> batchChanges;
+    readonly Counter<long> rejectedMessages;
 
     public SyncMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
         appliedRows = meter.CreateCounter<long>(AppliedRowsName, "{row}", "Rows written by committed batches, by outcome (upserted, deleted, tombstoned)");
         batchChanges = meter.CreateHistogram<int>("campaign_events.sync.batch_changes", "{change}", "Changes in a batch after collapsing to the newest per key");
+        rejectedMessages = meter.CreateCounter<long>("campaign_events.sync.rejected_messages", "{message}", "Messages sent to the error queue, by reason (invalid, unknown_campaign); the full reason is in the message's MT-Fault-Message header");
     }
+
+    /// <summary>A message given up on: <c>invalid</c> (never applicable as it is) or <c>unknown_campaign</c> (retries exhausted).</summary>
+    public void Rejected(string reason) => rejectedMessages.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Applied(ApplyResult result)
     {

@@ -10,7 +10,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// and go to the error queue alone, and a message whose campaign is not there yet waits here, so
 /// neither holds back its batch neighbours (docs/adr/0002).
 /// </summary>
-public sealed class ContactValidationFilter(CampaignDirectory campaigns, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
+public sealed class ContactValidationFilter(CampaignDirectory campaigns, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
     : IFilter<ConsumeContext<ContactWire>>
 {
     public async Task Send(ConsumeContext<ContactWire> context, IPipe<ConsumeContext<ContactWire>> next)
@@ -18,7 +18,17 @@ public sealed class ContactValidationFilter(CampaignDirectory campaigns, IOption
         var message = context.Message;
         var exchange = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var delivery) ? delivery.Exchange : null;
         message.Body = context.ReceiveContext.Body.GetBytes();
-        var validated = ContactEventReader.ReadBody(exchange, message.Body, options.Value.MaxMetadataBytes);
+        ContactEvent validated;
+        try
+        {
+            validated = ContactEventReader.ReadBody(exchange, message.Body, options.Value.MaxMetadataBytes);
+        }
+        catch (InvalidContactEventException)
+        {
+            metrics.Rejected("invalid");
+            throw;
+        }
+
         await WaitForCampaigns(validated, context.CancellationToken);
         message.Validated = validated;
         await next.Send(context);
@@ -54,6 +64,7 @@ public sealed class ContactValidationFilter(CampaignDirectory campaigns, IOption
 
             if (attempt >= settings.UnknownCampaignRetries.Count)
             {
+                metrics.Rejected("unknown_campaign");
                 throw new UnknownCampaignException(
                     $"unknown campaign {string.Join(", ", missing)}: not in the local database after {attempt + 1} attempts over {settings.UnknownCampaignRetries.Aggregate(TimeSpan.Zero, (a, b) => a + b).TotalSeconds:0} s; publish its CampaignChanged, then replay this message (campaign-events errors replay)");
             }

@@ -223,7 +223,7 @@ public static class SyncBenchCommand
 
             await Task.WhenAll(pending);
             var published = clock.Elapsed;
-            await applied.All.WaitAsync(cancel);
+            await applied.All(TimeSpan.FromSeconds(60), cancel);
             var done = clock.Elapsed;
 
             // the counter is the consumer's own word: the table must agree
@@ -268,42 +268,6 @@ public static class SyncBenchCommand
         }
 
         return messages;
-    }
-
-    /// <summary>Completes when the sync host's committed batches have upserted <c>expected</c> rows (<see cref="SyncMetrics"/>).</summary>
-    sealed class AppliedRows : IDisposable
-    {
-        readonly MeterListener listener = new();
-        readonly TaskCompletionSource all = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        readonly long expected;
-        long upserted;
-
-        public AppliedRows(IMeterFactory hostMeters, long expected)
-        {
-            this.expected = expected;
-            listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Scope == hostMeters && instrument.Name == SyncMetrics.AppliedRowsName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag is { Key: "outcome", Value: "upserted" } && Interlocked.Add(ref upserted, value) >= this.expected)
-                    {
-                        all.TrySetResult();
-                    }
-                }
-            });
-            listener.Start();
-        }
-
-        public Task All => all.Task;
-
-        public void Dispose() => listener.Dispose();
     }
 
     static async Task Truncate(NpgsqlDataSource dataSource)
