@@ -72,12 +72,12 @@ public sealed class SourceOptions
 
     /// <summary>
     /// Column of both tables that identifies a source row (its primary key): named in the log when a
-    /// row is rejected, the keyset of the snapshot pages and the tiebreak of polling. Empty: the
-    /// snapshot pages on (campaign, phone) and rejected rows are named by campaign and raw phone.
+    /// row is rejected and the tiebreak of polling. Empty: rejected rows are named by campaign and
+    /// raw phone; polling mode needs it.
     /// </summary>
     public string IdColumn { get; set; } = "id";
 
-    /// <summary>Rows per keyset page while reading the initial snapshot (or a polling round).</summary>
+    /// <summary>Rows per page: a cursor fetch of the initial snapshot, or a polling round.</summary>
     [Range(1, 1_000_000)]
     public int SnapshotPageSize { get; set; } = 10_000;
 
