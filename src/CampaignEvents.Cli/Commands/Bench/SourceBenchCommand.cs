@@ -379,6 +379,12 @@ public static class SourceBenchCommand
             await connection.OpenAsync();
             for (var attempt = 0; attempt < 50; attempt++)
             {
+                if (attempt == 10)
+                {
+                    // the adapter stopped 2 s ago: a walsender still holding the slot is a leftover
+                    await connection.ExecuteAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND active", new { prefix = slot + "%" });
+                }
+
                 await connection.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND NOT active", new { prefix = slot + "%" });
                 if (await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE @prefix", new { prefix = slot + "%" }) == 0)
                 {
