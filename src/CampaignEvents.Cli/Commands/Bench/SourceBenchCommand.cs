@@ -371,6 +371,28 @@ public static class SourceBenchCommand
             }
         }
 
+        /// <summary>Drops a throwaway database; a backend that will not go (autovacuum after a large run) gets a few more tries, then one warning line.</summary>
+        static async Task Drop(NpgsqlConnection connection, string name)
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                    return;
+                }
+                catch (PostgresException) when (attempt < 10)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+                catch (PostgresException e)
+                {
+                    Console.Error.WriteLine($"warning: could not drop the benchmark database {name} ({e.MessageText}); drop it by hand");
+                    return;
+                }
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             await Source.DisposeAsync();
@@ -396,7 +418,7 @@ public static class SourceBenchCommand
 
             foreach (var name in databases)
             {
-                await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                await Drop(connection, name);
             }
 
             await management.DeleteAsync($"api/vhosts/{Rabbit.VirtualHost}");
