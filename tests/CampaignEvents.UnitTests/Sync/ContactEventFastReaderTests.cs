@@ -76,6 +76,39 @@ public sealed class ContactEventFastReaderTests
             ContactEventFastReader.TryRead(Topology.ContactChangeBatchExchange, Encoding.UTF8.GetBytes(Batch($"{Change},{Change}", Delete)), 65_536)!.Changes.Select(c => c.IsDelete));
 
     [Fact]
+    public void A_batch_as_the_source_adapter_publishes_it_is_read_in_one_pass()
+    {
+        // the adapter's batches are serialized by MassTransit's raw JSON serializer: they must not fall back to the slow reader
+        var batch = new CampaignEvents.Contracts.ContactChangeBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Changes = [new CampaignEvents.Contracts.ContactChanged
+            {
+                EventId = Guid.NewGuid(),
+                CampaignId = Guid.Parse(Campaign),
+                PhoneNumber = "+12015550123",
+                Metadata = JsonDocument.Parse("""{"name":"Zoë 📞","n":1}""").RootElement,
+                Version = 7L << 16,
+                OccurredAt = DateTimeOffset.UtcNow,
+            }],
+            Deletes = [new CampaignEvents.Contracts.ContactDeleted
+            {
+                EventId = Guid.NewGuid(),
+                CampaignId = Guid.Parse(Campaign),
+                PhoneNumber = "+447400123456",
+                Version = 8L << 16,
+                OccurredAt = DateTimeOffset.UtcNow,
+            }],
+        };
+        var body = JsonSerializer.SerializeToUtf8Bytes(batch, MassTransit.Serialization.SystemTextJsonMessageSerializer.Options);
+
+        var read = ContactEventFastReader.TryRead(Topology.ContactChangeBatchExchange, body, 65_536);
+
+        Assert.NotNull(read);
+        Assert.Equal([false, true], read.Changes.Select(c => c.IsDelete));
+    }
+
+    [Fact]
     public void Metadata_above_the_limit_is_left_to_the_field_by_field_reader()
     {
         Assert.Null(ContactEventFastReader.TryRead(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 10));
