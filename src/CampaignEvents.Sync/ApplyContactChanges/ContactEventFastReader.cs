@@ -66,22 +66,9 @@ static class ContactEventFastReader
         var seen = 0;
         List<ContactChange>? changes = null;
         List<ContactChange>? deletes = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        int name;
+        while ((name = NextProperty(ref reader, BatchNames, ref seen)) >= 0)
         {
-            var name = NameIndex(ref reader, BatchNames);
-            if (name == -2 || (name >= 0 && (seen & (1 << name)) != 0))
-            {
-                return null;
-            }
-
-            reader.Read();
-            if (name == -1)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            seen |= 1 << name;
             switch (name)
             {
                 case 0:
@@ -126,7 +113,7 @@ static class ContactEventFastReader
             }
         }
 
-        if ((seen & 1) == 0 || reader.TokenType != JsonTokenType.EndObject)
+        if (name == LeftToSlowReader || (seen & 1) == 0 || reader.TokenType != JsonTokenType.EndObject)
         {
             return null;
         }
@@ -149,22 +136,9 @@ static class ContactEventFastReader
         string? phoneNumber = null;
         long version = 0;
         string? metadata = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        int name;
+        while ((name = NextProperty(ref reader, ItemNames, ref seen)) >= 0)
         {
-            var name = NameIndex(ref reader, ItemNames);
-            if (name == -2 || (name >= 0 && (seen & (1 << name)) != 0))
-            {
-                return null;
-            }
-
-            reader.Read();
-            if (name == -1)
-            {
-                reader.Skip();
-                continue;
-            }
-
-            seen |= 1 << name;
             switch (name)
             {
                 case 0:
@@ -240,7 +214,7 @@ static class ContactEventFastReader
 
         // every field but metadata is required; a change needs its metadata
         var required = isDelete ? 0b01_1111 : 0b11_1111;
-        if ((seen & required) != required || reader.TokenType != JsonTokenType.EndObject)
+        if (name == LeftToSlowReader || (seen & required) != required || reader.TokenType != JsonTokenType.EndObject)
         {
             return null;
         }
@@ -248,6 +222,38 @@ static class ContactEventFastReader
         return isDelete
             ? ContactChange.Delete(campaignId, phoneNumber!, version)
             : ContactChange.Upsert(campaignId, phoneNumber!, version, metadata!);
+    }
+
+    const int EndOfObject = -1;
+    const int LeftToSlowReader = -2;
+
+    /// <summary>
+    /// Moves to the value of the next property this pass reads, skipping those it ignores; returns
+    /// its index in <paramref name="names"/> (marked in <paramref name="seen"/>), <see cref="EndOfObject"/>,
+    /// or <see cref="LeftToSlowReader"/> for a known name in another casing or a name seen twice.
+    /// </summary>
+    static int NextProperty(ref Utf8JsonReader reader, string[] names, ref int seen)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = NameIndex(ref reader, names);
+            if (name == -2 || (name >= 0 && (seen & (1 << name)) != 0))
+            {
+                return LeftToSlowReader;
+            }
+
+            reader.Read();
+            if (name == -1)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            seen |= 1 << name;
+            return name;
+        }
+
+        return EndOfObject;
     }
 
     /// <summary>

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
-using Xunit;
 
 namespace CampaignEvents.TestSupport.Stack;
 
@@ -42,20 +39,12 @@ public sealed class ThrowawayPostgres : IAsyncDisposable
     public static async Task<ThrowawayPostgres> Start(string walLevel = "replica")
     {
         var bin = Bin;
-        if (bin is null || Environment.UserName != "root")
-        {
-            const string Why = "a throwaway PostgreSQL needs root and the server binaries under /usr/lib/postgresql (infra/up.sh installs them)";
-            Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") != "true", Why);
-            Assert.Fail(Why);
-        }
+        ThrowawayServers.Require(bin is not null && Environment.UserName == "root", "a throwaway PostgreSQL needs root and the server binaries under /usr/lib/postgresql (infra/up.sh installs them)");
 
         var folder = Path.Combine(Path.GetTempPath(), $"ce-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         await ProcessRunner.Run("chown", ["postgres:postgres", folder]);
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = ThrowawayServers.FreePort();
         await ProcessRunner.Run("runuser", ["-u", "postgres", "--", $"{bin}/initdb", "-D", $"{folder}/data", "-A", "trust", "-U", "postgres", "--no-sync"]);
         var server = new ThrowawayPostgres(folder, bin!, port, walLevel);
         await server.StartServer();

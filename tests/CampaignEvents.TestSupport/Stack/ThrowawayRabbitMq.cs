@@ -50,16 +50,11 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
 
     public static async Task<ThrowawayRabbitMq> Start()
     {
-        if (!File.Exists($"{Bin}/rabbitmq-server") || Environment.UserName != "root")
-        {
-            const string Why = "a throwaway RabbitMQ needs root and rabbitmq-server (infra/up.sh installs it)";
-            Xunit.Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") != "true", Why);
-            Xunit.Assert.Fail(Why);
-        }
+        ThrowawayServers.Require(File.Exists($"{Bin}/rabbitmq-server") && Environment.UserName == "root", "a throwaway RabbitMQ needs root and rabbitmq-server (infra/up.sh installs it)");
 
         var folder = Path.Combine(Path.GetTempPath(), $"ce-rabbitmq-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
-        var broker = new ThrowawayRabbitMq(folder, FreePort(), FreePort());
+        var broker = new ThrowawayRabbitMq(folder, ThrowawayServers.FreePort(), ThrowawayServers.FreePort());
         await File.WriteAllTextAsync($"{folder}/rabbitmq.conf", $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n");
         await File.WriteAllTextAsync($"{folder}/enabled_plugins", "[].\n");
         await ProcessRunner.Run("chown", ["-R", "rabbitmq:rabbitmq", folder]);
@@ -114,13 +109,6 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
