@@ -132,7 +132,7 @@ public sealed class SourceMapping
 
         if (!FoldsColumns)
         {
-            return values[0] is { } json ? JsonDocument.Parse(json).RootElement.Clone() : EmptyObject;
+            return values[0] is { } json ? JsonElement.Parse(json) : EmptyObject;
         }
 
         // folded columns become string members (null stays null): the same on every path
@@ -155,7 +155,7 @@ public sealed class SourceMapping
             writer.WriteEndObject();
         }
 
-        return JsonDocument.Parse(buffer.ToArray()).RootElement.Clone();
+        return JsonElement.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
     static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();

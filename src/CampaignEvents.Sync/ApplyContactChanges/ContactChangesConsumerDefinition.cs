@@ -27,6 +27,9 @@ public sealed class ContactChangesConsumerDefinition : ConsumerDefinition<Contac
         IRegistrationContext context)
     {
         endpointConfigurator.PrefetchCount = options.PrefetchCount;
+
+        // plain JSON (and a body without a content type) reaches the validation filter unparsed
+        endpointConfigurator.AddDeserializer(new ContactWireDeserializer(), isDefault: true);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {
             rabbit.SetQuorumQueue();

@@ -40,8 +40,7 @@ public static class ContactEventReader
             return fast;
         }
 
-        // as lenient as MassTransit's deserializer, which accepted the body before it got here
-        using var document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        using var document = ParseDocument(body);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             throw new InvalidContactEventException($"a contact event must be a JSON object, not {Describe(document.RootElement)}");
@@ -55,6 +54,19 @@ public static class ContactEventReader
         }
 
         return Read(KindOf(exchange, fields), fields, maxMetadataBytes);
+    }
+
+    /// <summary>The body as a document, as lenient as MassTransit's raw JSON deserializer; not JSON is an invalid event.</summary>
+    static JsonDocument ParseDocument(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidContactEventException($"the body is not JSON: {e.Message}");
+        }
     }
 
     public static ContactEvent Read(ContactEventKind kind, IReadOnlyDictionary<string, JsonElement> fields, int maxMetadataBytes)

@@ -31,28 +31,22 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         FROM unnest(@buckets::int[], @exclusive::boolean[]) AS l (bucket, exclusive)
         """;
 
-    // One statement for the whole batch (already collapsed to one event per key). The guard reads
-    // the tombstones after the lock above, in a new snapshot; a change wins only over a lower
-    // version of the row and of the tombstone; a delete wins over a row of its version or lower.
+    // One statement for the whole batch (already collapsed to one event per key), changes and
+    // deletes in separate arrays so that each part reads its own unnest once (a shared CTE would be
+    // materialized: ~20 % more PostgreSQL CPU per row, docs/adr/0010). The guard reads the
+    // tombstones after the lock above, in a new snapshot; a change wins only over a lower version of
+    // the row and of the tombstone; a delete wins over a row of its version or lower.
     const string ApplySql = """
-        WITH incoming AS (
-            SELECT i.campaign_id, i.phone_number, i.version, i.metadata
+        WITH upserted AS (
+            INSERT INTO contacts (campaign_id, phone_number, metadata, version, applied_at, updated_at)
+            SELECT i.campaign_id, i.phone_number, i.metadata, i.version, now(), now()
             FROM unnest(@campaignIds::uuid[], @phoneNumbers::text[], @versions::bigint[], @metadata::jsonb[])
                  AS i (campaign_id, phone_number, version, metadata)
-        ),
-        guarded AS (
-            SELECT i.campaign_id, i.phone_number, i.version, i.metadata
-            FROM incoming i
-            LEFT JOIN contact_tombstones t ON t.campaign_id = i.campaign_id AND t.phone_number = i.phone_number
-            WHERE i.metadata IS NULL OR t.version IS NULL OR t.version < i.version
-        ),
-        upserted AS (
-            INSERT INTO contacts (campaign_id, phone_number, metadata, version, applied_at, updated_at)
-            SELECT campaign_id, phone_number, metadata, version, now(), now()
-            FROM guarded
-            WHERE metadata IS NOT NULL
+            WHERE NOT EXISTS (SELECT 1 FROM contact_tombstones t
+                              WHERE t.campaign_id = i.campaign_id AND t.phone_number = i.phone_number
+                                AND t.version >= i.version)
             -- two batches under shared bucket locks lock their rows in one global order: no deadlock
-            ORDER BY campaign_id, phone_number
+            ORDER BY i.campaign_id, i.phone_number
             ON CONFLICT (campaign_id, phone_number) DO UPDATE
                 SET metadata = excluded.metadata, version = excluded.version,
                     applied_at = excluded.applied_at, updated_at = excluded.updated_at
@@ -61,16 +55,16 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         ),
         deleted AS (
             DELETE FROM contacts c
-            USING guarded g
-            WHERE g.metadata IS NULL AND c.campaign_id = g.campaign_id AND c.phone_number = g.phone_number
-              AND c.version <= g.version
+            USING unnest(@deleteCampaignIds::uuid[], @deletePhoneNumbers::text[], @deleteVersions::bigint[])
+                  AS d (campaign_id, phone_number, version)
+            WHERE c.campaign_id = d.campaign_id AND c.phone_number = d.phone_number AND c.version <= d.version
             RETURNING 1
         ),
         tombstoned AS (
             INSERT INTO contact_tombstones (campaign_id, phone_number, version, deleted_at)
-            SELECT campaign_id, phone_number, version, now()
-            FROM guarded
-            WHERE metadata IS NULL
+            SELECT d.campaign_id, d.phone_number, d.version, now()
+            FROM unnest(@deleteCampaignIds::uuid[], @deletePhoneNumbers::text[], @deleteVersions::bigint[])
+                 AS d (campaign_id, phone_number, version)
             ON CONFLICT (campaign_id, phone_number) DO UPDATE
                 SET version = excluded.version, deleted_at = excluded.deleted_at
                 WHERE contact_tombstones.version < excluded.version
@@ -89,18 +83,12 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
             return new ApplyResult(0, 0, 0, 0);
         }
 
-        var campaignIds = new Guid[changes.Count];
-        var phoneNumbers = new string[changes.Count];
-        var versions = new long[changes.Count];
-        var metadata = new string?[changes.Count];
+        var upserts = new Columns(changes.Count(c => !c.IsDelete));
+        var deletes = new Columns(changes.Count - upserts.CampaignIds.Length);
         var buckets = new SortedDictionary<int, bool>();
-        for (var i = 0; i < changes.Count; i++)
+        foreach (var change in changes)
         {
-            var change = changes[i];
-            campaignIds[i] = change.CampaignId;
-            phoneNumbers[i] = change.PhoneNumber;
-            versions[i] = change.Version;
-            metadata[i] = change.Metadata;
+            (change.IsDelete ? deletes : upserts).Add(change);
             var bucket = Bucket(change.CampaignId, change.PhoneNumber);
             buckets[bucket] = (buckets.TryGetValue(bucket, out var exclusive) && exclusive) || change.IsDelete;
         }
@@ -114,7 +102,16 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
             cancellationToken: cancel));
         var result = await connection.QuerySingleAsync<(int Upserted, int Deleted, int Tombstoned)>(new CommandDefinition(
             ApplySql,
-            new { campaignIds, phoneNumbers, versions, metadata },
+            new
+            {
+                campaignIds = upserts.CampaignIds,
+                phoneNumbers = upserts.PhoneNumbers,
+                versions = upserts.Versions,
+                metadata = upserts.Metadata,
+                deleteCampaignIds = deletes.CampaignIds,
+                deletePhoneNumbers = deletes.PhoneNumbers,
+                deleteVersions = deletes.Versions,
+            },
             transaction,
             cancellationToken: cancel));
         await transaction.CommitAsync(cancel);
@@ -139,5 +136,28 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         }
 
         return (int)(hash % LockBuckets);
+    }
+
+    /// <summary>One part of a batch as the statement's parallel arrays.</summary>
+    sealed class Columns(int count)
+    {
+        int next;
+
+        public Guid[] CampaignIds { get; } = new Guid[count];
+
+        public string[] PhoneNumbers { get; } = new string[count];
+
+        public long[] Versions { get; } = new long[count];
+
+        public string?[] Metadata { get; } = new string?[count];
+
+        public void Add(ContactChange change)
+        {
+            CampaignIds[next] = change.CampaignId;
+            PhoneNumbers[next] = change.PhoneNumber;
+            Versions[next] = change.Version;
+            Metadata[next] = change.Metadata;
+            next++;
+        }
     }
 }

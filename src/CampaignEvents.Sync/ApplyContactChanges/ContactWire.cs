@@ -8,8 +8,8 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// (ContactChanged, ContactDeleted, ContactChangeBatch) without a type header, so the endpoint
 /// consumes this one type and <see cref="ContactEventReader"/> decides the kind (from the exchange
 /// the message was published to) and validates every field itself from the message body, so each
-/// failure gets a precise reason (docs/adr/0002). Deserializing it only checks that the body is a
-/// JSON object: the body is read once, by <see cref="ContactEventReader.ReadBody"/> (docs/adr/0010).
+/// failure gets a precise reason (docs/adr/0002). The endpoint's <see cref="ContactWireDeserializer"/>
+/// does not parse the body: it is read once, by <see cref="ContactEventReader.ReadBody"/> (docs/adr/0010).
 /// </summary>
 [JsonConverter(typeof(ContactWireConverter))]
 public sealed record ContactWire
@@ -24,7 +24,10 @@ public sealed record ContactWire
     internal ReadOnlyMemory<byte> Body { get; set; }
 }
 
-/// <summary>Skips the object instead of building a copy of it that nobody reads (MassTransit has already parsed the body once).</summary>
+/// <summary>
+/// Reads no fields (the body is read by <see cref="ContactEventReader"/>, not here); writes the body
+/// as received, so a fault or a copy in the error queue shows the message itself.
+/// </summary>
 public sealed class ContactWireConverter : JsonConverter<ContactWire>
 {
     public override ContactWire Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)

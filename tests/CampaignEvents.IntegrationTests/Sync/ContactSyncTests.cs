@@ -20,7 +20,7 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
         var before = (await Peek(fixture.Vhost, Topology.ErrorQueue(Topology.ContactChangesQueue))).Count;
         var bad = new (string Exchange, string Json, string Reason)[]
         {
-            (Topology.ContactChangedExchange, "{\"eventId\": \"not json", "end of"),
+            (Topology.ContactChangedExchange, "{\"eventId\": \"not json", "the body is not JSON"),
             (Topology.ContactChangedExchange, Changed(campaign, "+12015550200", 1).Replace("\"phoneNumber\":\"+12015550200\",", "", StringComparison.Ordinal), "phoneNumber is missing"),
             (Topology.ContactChangedExchange, Changed(campaign, "+12015550201", 1).Replace("\"version\":1", "\"version\":\"one\"", StringComparison.Ordinal), "version must be a whole number"),
             (Topology.ContactChangedExchange, Changed(campaign, "12015550202", 1), "not in E.164"),
