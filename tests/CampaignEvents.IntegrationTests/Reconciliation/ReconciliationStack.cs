@@ -98,8 +98,9 @@ public class ReconciliationStack : IAsyncLifetime
 
         if (locally)
         {
+            // the running adapter may have brought it over from the source already
             await using var connection = await local.DataSource.OpenConnectionAsync();
-            await connection.ExecuteAsync("INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'test', 'voice', 'active')", new { id });
+            await connection.ExecuteAsync("INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'test', 'voice', 'active') ON CONFLICT (id) DO NOTHING", new { id });
         }
 
         return id;
