@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Infrastructure.Phones;
 
@@ -17,6 +18,7 @@ static class ContactEventFastReader
 {
     static readonly string[] BatchNames = ["batchId", "changes", "deletes"];
     static readonly string[] ItemNames = ["eventId", "campaignId", "phoneNumber", "version", "occurredAt", "metadata"];
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static ContactEvent? TryRead(string? exchange, ReadOnlySpan<byte> body, int maxMetadataBytes)
     {
@@ -28,7 +30,8 @@ static class ContactEventFastReader
             Topology.ContactChangeBatchExchange => ContactEventKind.Batch,
             _ => (ContactEventKind?)null,
         };
-        if (kind is not { } known)
+        // bytes that are not UTF-8 anywhere in the body, even in a property nobody reads: the slow reader says where
+        if (kind is not { } known || !Utf8.IsValid(body))
         {
             return null;
         }
@@ -54,9 +57,9 @@ static class ContactEventFastReader
             // nothing may follow the object (the document parser would refuse it)
             return changes is not null && !reader.Read() ? new ContactEvent(known, changes) : null;
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or DecoderFallbackException)
         {
-            // not well-formed for this pass (e.g. an escaped lone surrogate): the slow reader says what it is
+            // not well-formed for this pass (e.g. an escaped lone surrogate, bytes that are not UTF-8): the slow reader says what it is
             return null;
         }
     }
@@ -201,8 +204,15 @@ static class ContactEventFastReader
 
                     var start = (int)reader.TokenStartIndex;
                     reader.Skip();
-                    var text = Encoding.UTF8.GetString(body[start..(int)reader.BytesConsumed]);
-                    if (Encoding.UTF8.GetByteCount(text) > maxMetadataBytes || text.Contains("\\u0000", StringComparison.Ordinal))
+                    var bytes = body[start..(int)reader.BytesConsumed];
+                    if (bytes.Length > maxMetadataBytes)
+                    {
+                        return null;
+                    }
+
+                    // throws on bytes that are not UTF-8 rather than replacing them with U+FFFD
+                    var text = StrictUtf8.GetString(bytes);
+                    if (StorableText.JsonbRefuses(text) is not null)
                     {
                         return null;
                     }

@@ -40,6 +40,12 @@ public static class ContactEventReader
             return fast;
         }
 
+        // decoding would put U+FFFD in place of such bytes and store a text nobody sent: refused instead
+        if (StorableText.InvalidUtf8At(body.Span) is var invalid and >= 0)
+        {
+            throw new InvalidContactEventException($"the body is not valid UTF-8 at byte {invalid}");
+        }
+
         using var document = ParseDocument(body);
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
@@ -50,7 +56,17 @@ public static class ContactEventReader
         var fields = new Dictionary<string, JsonElement>();
         foreach (var property in document.RootElement.EnumerateObject())
         {
-            fields[property.Name] = property.Value;
+            string name;
+            try
+            {
+                name = property.Name;
+            }
+            catch (InvalidOperationException e)
+            {
+                throw NotText("a property name", e);
+            }
+
+            fields[name] = property.Value;
         }
 
         return Read(KindOf(exchange, fields), fields, maxMetadataBytes);
@@ -139,7 +155,7 @@ public static class ContactEventReader
             throw new InvalidContactEventException($"{where}phoneNumber must be a string, not {Describe(phone)}");
         }
 
-        var phoneNumber = phone.GetString()!;
+        var phoneNumber = Text(phone, where, "phoneNumber");
         if (!PhoneNormalizer.IsE164(phoneNumber, out var reason))
         {
             throw new InvalidContactEventException($"{where}{reason}");
@@ -191,9 +207,15 @@ public static class ContactEventReader
             throw new InvalidContactEventException($"{where}metadata is {bytes} bytes, above the limit of {maxMetadataBytes} (Sync:MaxMetadataBytes)");
         }
 
-        if (text.Contains("\\u0000", StringComparison.Ordinal))
+        if (StorableText.JsonbRefuses(text) is { } refused)
         {
-            throw new InvalidContactEventException($"{where}metadata contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store");
+            throw new InvalidContactEventException($"{where}metadata contains {refused}, which PostgreSQL jsonb cannot store");
+        }
+
+        // the envelope may have comments and trailing commas (as MassTransit reads it); the stored object may not
+        if (!IsStrictJson(text))
+        {
+            throw new InvalidContactEventException($"{where}metadata has a comment or a trailing comma, which PostgreSQL jsonb refuses");
         }
 
         return ContactChange.Upsert(campaignId, phoneNumber, version, text);
@@ -202,12 +224,44 @@ public static class ContactEventReader
     static Guid RequireGuid(IReadOnlyDictionary<string, JsonElement> fields, string name, string where)
     {
         var value = Require(fields, name, where);
-        if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(value.GetString(), out var id))
+        if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(Text(value, where, name), out var id))
         {
             throw new InvalidContactEventException($"{where}{name} must be a UUID string, not {Describe(value)}");
         }
 
         return id;
+    }
+
+    /// <summary>A JSON string as .NET text; an escaped unpaired surrogate (<c>\ud800</c>) is no text, and the reason says so.</summary>
+    static string Text(JsonElement value, string where, string name)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw NotText($"{where}{name}", e);
+        }
+    }
+
+    static InvalidContactEventException NotText(string what, InvalidOperationException e) =>
+        new($"{what} is not Unicode text (an escaped unpaired surrogate such as \\ud800?): {e.Message}");
+
+    /// <summary>JSON as PostgreSQL reads it: no comments, no trailing commas.</summary>
+    static bool IsStrictJson(string text)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(text));
+        try
+        {
+            reader.Read();
+            reader.Skip();
+            return !reader.Read();
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     static JsonElement Require(IReadOnlyDictionary<string, JsonElement> fields, string name, string where) =>

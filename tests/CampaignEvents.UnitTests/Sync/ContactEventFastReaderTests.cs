@@ -52,6 +52,16 @@ public sealed class ContactEventFastReaderTests
         { Topology.ContactChangeBatchExchange, Batch($"{Change},{Change.Replace("+12015550123", "bad", StringComparison.Ordinal)}", "3") },
         { Topology.ContactChangeBatchExchange, """{"changes":[]}""" },
         { Topology.ContactChangeBatchExchange, """{"batchId":"0b9a1c1e-0000-4000-8000-000000000009","changes":{}}""" },
+
+        // what PostgreSQL jsonb stores and refuses: a backslash followed by u0000 is text; a NUL or an unpaired surrogate is not
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\\\u0000\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\\\\u0000\":\"\\\\\\\\u0000\\\\ud800\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\\\\\u0000\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\ud83d\\ude00\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\ud800\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"z\":\"\\udc00\\ud800\",\"a\":1,", StringComparison.Ordinal) },
+        { Topology.ContactChangeBatchExchange, Batch($"{Change},{Change.Replace("{\"a\":1,", "{\"\\u0000\":1,", StringComparison.Ordinal)}", Delete) },
+        { Topology.ContactChangedExchange, Change.Replace("{\"a\":1,", "{\"a\":1,/* note */", StringComparison.Ordinal) },
     };
 
     [Theory]
@@ -114,6 +124,34 @@ public sealed class ContactEventFastReaderTests
         Assert.Null(ContactEventFastReader.TryRead(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 10));
         var error = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 10));
         Assert.Contains("above the limit of 10", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"metadata\":{\"a\":1,\"name\":\"", new byte[] { 0xff })]
+    [InlineData("\"metadata\":{\"a\":1,\"name\":\"", new byte[] { 0xc3, 0x28 })]
+    [InlineData("\"metadata\":{\"a\":1,\"", new byte[] { 0xed, 0xa0, 0x80 })]
+    [InlineData("{\"eventId\":\"0b9a1c1e-0000-4000-8000-000000000001\",", new byte[] { 0x22, 0x6e, 0xe0, 0x22, 0x3a, 0x31, 0x2c })]
+    public void Bytes_that_are_not_UTF8_are_refused_by_both_readers_never_replaced(string before, byte[] bad)
+    {
+        var text = Encoding.UTF8.GetBytes(Change);
+        var at = Encoding.UTF8.GetByteCount(Change[..(Change.IndexOf(before, StringComparison.Ordinal) + before.Length)]);
+        byte[] body = [.. text[..at], .. bad, .. text[at..]];
+        var firstBad = at + bad.TakeWhile(b => b < 0x80).Count();
+
+        Assert.Null(ContactEventFastReader.TryRead(Topology.ContactChangedExchange, body, 65_536));
+        var error = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, body, 65_536));
+        Assert.Equal($"the body is not valid UTF-8 at byte {firstBad}", error.Message);
+    }
+
+    [Fact]
+    public void A_backslash_followed_by_u0000_in_metadata_is_read_in_one_pass_as_written()
+    {
+        var json = Change.Replace("{\"a\":1,", "{\"z\":\"\\\\u0000\",\"a\":1,", StringComparison.Ordinal);
+
+        var read = ContactEventFastReader.TryRead(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(json), 65_536);
+
+        Assert.NotNull(read);
+        Assert.StartsWith("{\"z\":\"\\\\u0000\",", Assert.Single(read.Changes).Metadata, StringComparison.Ordinal);
     }
 
     static ContactEvent Slow(string exchange, string json, int max)

@@ -56,4 +56,62 @@ public sealed class ContactEventReaderTests
         Assert.Contains("changes[1].", error.Message, StringComparison.Ordinal);
         Assert.Contains("none of its 2 items applied", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("""{"k":"\\u0000"}""")]
+    [InlineData("""{"k\\u0000":"\\\\u0000 \\\\\\\\u0000"}""")]
+    [InlineData("""{"k":"\\ud800","pair":"\ud83d\ude00"}""")]
+    public void A_backslash_followed_by_u0000_is_text_and_is_kept_as_written(string metadata)
+    {
+        var read = ContactEventReader.Read(ContactEventKind.Changed, Fields(Change.Replace("""{"a":1}""", metadata, StringComparison.Ordinal)), 65_536);
+        Assert.Equal(metadata, Assert.Single(read.Changes).Metadata);
+    }
+
+    [Theory]
+    [InlineData("""{"k":"\u0000"}""", "metadata contains a NUL character (\\u0000), which PostgreSQL jsonb cannot store")]
+    [InlineData("""{"k\u0000":1}""", "metadata contains a NUL character")]
+    [InlineData("""{"k":"\\\u0000"}""", "metadata contains a NUL character")]
+    [InlineData("""{"k":"a\ud800b"}""", "metadata contains an unpaired surrogate (\\ud800), which PostgreSQL jsonb cannot store")]
+    [InlineData("""{"k":"\uDC00"}""", "metadata contains an unpaired surrogate (\\udc00)")]
+    [InlineData("""{"\ud83d\u0041":1}""", "metadata contains an unpaired surrogate (\\ud83d)")]
+    [InlineData("""{"k":"\ude00\ud83d"}""", "metadata contains an unpaired surrogate (\\ude00)")]
+    public void Metadata_that_jsonb_cannot_store_is_refused_with_its_reason(string metadata, string reason)
+    {
+        var error = Assert.Throws<InvalidContactEventException>(() =>
+            ContactEventReader.Read(ContactEventKind.Changed, Fields(Change.Replace("""{"a":1}""", metadata, StringComparison.Ordinal)), 65_536));
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"a":1,}""")]
+    [InlineData("""{"a":/* note */1}""")]
+    public void Metadata_with_a_comment_or_a_trailing_comma_is_refused(string metadata)
+    {
+        var body = System.Text.Encoding.UTF8.GetBytes(Change.Replace("""{"a":1}""", metadata, StringComparison.Ordinal));
+        var error = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, body, 65_536));
+        Assert.Contains("metadata has a comment or a trailing comma, which PostgreSQL jsonb refuses", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_phone_number_with_an_escaped_unpaired_surrogate_is_refused_with_its_reason()
+    {
+        var error = Assert.Throws<InvalidContactEventException>(() =>
+            ContactEventReader.Read(ContactEventKind.Changed, Fields(Change.Replace("+12015550123", "+1201555\\uD8000123", StringComparison.Ordinal)), 65_536));
+        Assert.Contains("phoneNumber is not Unicode text", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("\"metadata\":{\"a\":\"", 0xff)]
+    [InlineData("\"phoneNumber\":\"+1201555", 0xc3)]
+    [InlineData("{\"eventId\"", 0x80)]
+    public void A_body_that_is_not_valid_UTF8_is_refused_with_the_offset_of_the_first_bad_byte(string before, byte bad)
+    {
+        var text = System.Text.Encoding.UTF8.GetBytes(Change);
+        var at = Change.IndexOf(before, StringComparison.Ordinal) + before.Length;
+        byte[] body = [.. text[..at], bad, .. text[at..]];
+
+        var error = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, body, 65_536));
+
+        Assert.Equal($"the body is not valid UTF-8 at byte {at}", error.Message);
+    }
 }
