@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
 using CampaignEvents.Contracts;
 
 namespace CampaignEvents.Source.Publishing;
@@ -17,12 +19,36 @@ public interface IEventSink
 /// the replication slot may advance to (docs/adr/0004). A publish the broker has not confirmed
 /// within <c>confirmTimeout</c> fails the publisher (the capture session restarts from the slot and
 /// sends again): a confirm lost with a dropped connection must never stall the stream for good.
+/// A batch is cut at <c>batchSize</c> changes or at <c>maxBatchBytes</c> of estimated JSON,
+/// whichever comes first, so one message stays far below the broker's maximum message size.
 /// </summary>
-public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout)
+/// <remarks>
+/// The invariant: each publish is tracked at a position below which every change is in this or an
+/// earlier publish (a campaign at <c>handedOver</c>; a batch, which takes every change still
+/// waiting, at the end of the last transaction added). Confirms are taken in publish order, so the
+/// confirmed position never passes a change that no confirmed publish carries. Issue 12: a campaign
+/// tracked at the end of earlier transactions whose contacts still waited in the batch let the slot
+/// pass those contacts, and a crash lost them.
+/// </remarks>
+public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout, long maxBatchBytes = ChangePublisher.DefaultMaxBatchBytes)
 {
+    /// <summary>The default of Source:MaxBatchBytes.</summary>
+    public const long DefaultMaxBatchBytes = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Estimated JSON of one change besides its phone and metadata: event id, campaign id, version,
+    /// occurredAt, property names, quotes and commas (about 190 bytes as System.Text.Json writes them).
+    /// </summary>
+    public const int ChangeOverheadBytes = 256;
+
     readonly Queue<(Task Publish, ulong Lsn, long Since)> inFlight = new();
-    readonly Dictionary<(Guid, string), object> batch = [];
+    readonly Dictionary<(Guid, string), Pending> batch = [];
+    long batchBytes;
+
+    /// <summary>Every change at or below this position is in a publish already (none waits in the batch).</summary>
     ulong handedOver;
+
+    /// <summary>The end of the last transaction added (its changes may still wait in the batch).</summary>
     ulong completed;
     ulong confirmed;
 
@@ -35,31 +61,27 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
 
     public long PublishedChanges { get; private set; }
 
+    /// <summary>Estimated bytes of the batch being filled.</summary>
+    public long BufferedBytes => batchBytes;
+
     /// <summary>Adds a transaction's events; full batches go out at once, the rest waits for more or <see cref="Flush"/>.</summary>
     public async Task Add(Capture.FoldedChanges changes, CancellationToken cancel)
     {
-        // campaigns before their contacts, so the consumer rarely waits for a campaign
+        // campaigns before their contacts, so the consumer rarely waits for a campaign; tracked at
+        // handedOver, not at completed: contacts of earlier transactions may still wait in the batch
         foreach (var campaign in changes.Campaigns)
         {
-            await Track(sink.Publish(campaign, cancel), completed, cancel);
+            await Track(sink.Publish(campaign, cancel), handedOver, cancel);
         }
 
         foreach (var change in changes.Changes)
         {
-            Put((change.CampaignId, change.PhoneNumber), change, change.Version);
-            if (batch.Count >= batchSize)
-            {
-                await Flush(cancel);
-            }
+            await Put(new Pending(change, null, change.Version, EstimatedBytes(change)), cancel);
         }
 
         foreach (var delete in changes.Deletes)
         {
-            Put((delete.CampaignId, delete.PhoneNumber), delete, delete.Version);
-            if (batch.Count >= batchSize)
-            {
-                await Flush(cancel);
-            }
+            await Put(new Pending(null, delete, delete.Version, EstimatedBytes(delete)), cancel);
         }
 
         completed = Math.Max(completed, changes.EndLsn);
@@ -69,21 +91,46 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
         }
     }
 
-    void Put((Guid, string) key, object item, long version)
+    async Task Put(Pending item, CancellationToken cancel)
     {
-        // one key once per batch, the newest: a set-based apply cannot touch a row twice in one statement
-        if (!batch.TryGetValue(key, out var existing) || VersionOf(existing) < version)
+        if (batch.Count > 0 && batchBytes + item.Bytes > maxBatchBytes)
         {
-            batch[key] = item;
+            await Flush(cancel);
+        }
+
+        // one key once per batch, the newest: a set-based apply cannot touch a row twice in one statement
+        var key = item.Key;
+        if (batch.TryGetValue(key, out var existing))
+        {
+            if (existing.Version >= item.Version)
+            {
+                return;
+            }
+
+            batchBytes -= existing.Bytes;
+        }
+
+        batch[key] = item;
+        batchBytes += item.Bytes;
+        if (batch.Count >= batchSize || batchBytes >= maxBatchBytes)
+        {
+            await Flush(cancel);
         }
     }
 
-    static long VersionOf(object item) => item switch
+    /// <summary>The estimated size of a change in a batch's JSON: phone, metadata, and the fixed fields.</summary>
+    public static int EstimatedBytes(ContactChanged change) =>
+        ChangeOverheadBytes + change.PhoneNumber.Length
+        + (change.Metadata.ValueKind == JsonValueKind.Undefined ? 4 : JsonMarshal.GetRawUtf8Value(change.Metadata).Length);
+
+    /// <inheritdoc cref="EstimatedBytes(ContactChanged)"/>
+    public static int EstimatedBytes(ContactDeleted delete) => ChangeOverheadBytes + delete.PhoneNumber.Length;
+
+    /// <summary>A change or a delete waiting in the batch.</summary>
+    readonly record struct Pending(ContactChanged? Change, ContactDeleted? Delete, long Version, int Bytes)
     {
-        ContactChanged c => c.Version,
-        ContactDeleted d => d.Version,
-        _ => long.MinValue,
-    };
+        public (Guid, string) Key => Change is { } c ? (c.CampaignId, c.PhoneNumber) : (Delete!.CampaignId, Delete.PhoneNumber);
+    }
 
     /// <summary>Publishes the partly filled batch (the stream went quiet).</summary>
     public async Task Flush(CancellationToken cancel)
@@ -93,11 +140,13 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
             var message = new ContactChangeBatch
             {
                 BatchId = Guid.NewGuid(),
-                Changes = [.. batch.Values.OfType<ContactChanged>()],
-                Deletes = [.. batch.Values.OfType<ContactDeleted>()],
+                Changes = [.. batch.Values.Where(p => p.Change is not null).Select(p => p.Change!)],
+                Deletes = [.. batch.Values.Where(p => p.Delete is not null).Select(p => p.Delete!)],
             };
             batch.Clear();
+            batchBytes = 0;
             PublishedChanges += message.Changes.Count + message.Deletes.Count;
+            // the batch held every change not yet in a publish: all of them up to completed are in one now
             await Track(sink.Publish(message, cancel), completed, cancel);
         }
 

@@ -132,4 +132,30 @@ public sealed class ChangePublisherTests
         Assert.Empty(batch.Changes);
         Assert.Equal(30, Assert.Single(batch.Deletes).Version);
     }
+    [Fact]
+    public async Task A_batch_is_cut_by_its_estimated_bytes_as_well_as_by_its_count()
+    {
+        // ten changes of about 10 kB each, a budget of 32 kB: batches of three, never one above the budget
+        var sink = new ManualSink();
+        var big = System.Text.Json.JsonDocument.Parse($$"""{"note":"{{new string('x', 10_000)}}"}""").RootElement.Clone();
+        var changes = Enumerable.Range(0, 10).Select(i => new ContactChanged
+        {
+            EventId = Guid.NewGuid(),
+            CampaignId = Guid.Empty,
+            PhoneNumber = $"+141555510{i:D2}",
+            Metadata = big,
+            Version = 10,
+            OccurredAt = DateTimeOffset.UnixEpoch,
+        }).ToList();
+        var publisher = new ChangePublisher(sink, batchSize: 2_000, maxInFlight: 100, TimeSpan.FromMinutes(1), maxBatchBytes: 32 * 1024);
+        await publisher.Add(new FoldedChanges(10, [], changes, [], []), CancellationToken.None);
+        await publisher.Flush(CancellationToken.None);
+
+        var batches = sink.Sent.Select(s => s.Batch!).ToList();
+        Assert.Equal([3, 3, 3, 1], batches.Select(b => b.Changes.Count));
+        Assert.All(batches, b => Assert.True(b.Changes.Sum(ChangePublisher.EstimatedBytes) <= 32 * 1024));
+        
+        // the estimate covers the changes' JSON; the batch itself adds its id and two array names
+        Assert.All(batches, b => Assert.True(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(b).Length <= b.Changes.Sum(ChangePublisher.EstimatedBytes) + 100));
+    }
 }
