@@ -1,4 +1,5 @@
 using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Polling;
@@ -20,6 +21,7 @@ public sealed partial class SourceAdapterService(
     IOptions<SourceOptions> options,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     IServiceProvider services,
+    BrokerTopology topology,
     IHostApplicationLifetime lifetime,
     ILogger<SourceAdapterService> logger) : BackgroundService
 {
@@ -65,10 +67,23 @@ public sealed partial class SourceAdapterService(
                     delay = TimeSpan.FromMilliseconds(500);
                 }
 
-                LogRestarting(e, delay.TotalSeconds);
+                if (MandatoryPublish.Unroutable(e) is { } unroutable)
+                {
+                    // one line, no stack: an operator reads what is missing and the adapter goes on trying
+                    LogUnroutable(unroutable.Message, delay.TotalSeconds);
+                }
+                else
+                {
+                    LogRestarting(e, delay.TotalSeconds);
+                }
+
                 try
                 {
                     await Task.Delay(delay, stoppingToken);
+                    if (MandatoryPublish.Unroutable(e) is not null)
+                    {
+                        await Redeclare(stoppingToken);
+                    }
                 }
                 catch (OperationCanceledException)
                 {
@@ -79,6 +94,25 @@ public sealed partial class SourceAdapterService(
             }
         }
     }
+
+    /// <summary>Someone deleted a queue or binding under the running adapter: put the topology back before sending again.</summary>
+    async Task Redeclare(CancellationToken cancel)
+    {
+        try
+        {
+            await topology.Declare(cancel);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogCannotRedeclare(e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Source capture stopped: {Problem}; nothing past the last confirmed position was acknowledged; declaring the topology again and restarting in {Seconds:0.0} s")]
+    partial void LogUnroutable(string problem, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot declare the broker topology again: {Reason}")]
+    partial void LogCannotRedeclare(string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Source adapter cannot capture: {Problem}")]
     partial void LogCannotCapture(string problem);

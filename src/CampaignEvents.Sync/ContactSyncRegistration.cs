@@ -26,6 +26,7 @@ public static class ContactSyncRegistration
         builder.Services.AddSingleton<CampaignDirectory>();
         builder.Services.AddSingleton<ContactValidationFilter>();
         builder.Services.AddHostedService<TombstoneCleanup>();
+        builder.AddWaitQueues(services => services.GetRequiredService<IOptions<SyncOptions>>().Value.CampaignWaits);
         builder.AddBusPart(x =>
         {
             x.AddConsumer<ContactChangesConsumer, ContactChangesConsumerDefinition>();

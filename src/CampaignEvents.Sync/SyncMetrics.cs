@@ -14,6 +14,7 @@ public sealed class SyncMetrics : IDisposable
     readonly Counter<long> appliedRows;
     readonly Histogram<int> batchChanges;
     readonly Counter<long> rejectedMessages;
+    readonly Counter<long> waitingMessages;
 
     public SyncMetrics(IMeterFactory meters)
     {
@@ -21,7 +22,11 @@ public sealed class SyncMetrics : IDisposable
         appliedRows = meter.CreateCounter<long>(AppliedRowsName, "{row}", "Rows written by committed batches, by outcome (upserted, deleted, tombstoned)");
         batchChanges = meter.CreateHistogram<int>("campaign_events.sync.batch_changes", "{change}", "Changes in a batch after collapsing to the newest per key");
         rejectedMessages = meter.CreateCounter<long>("campaign_events.sync.rejected_messages", "{message}", "Messages sent to the error queue, by reason (invalid, unknown_campaign); the full reason is in the message's MT-Fault-Message header");
+        waitingMessages = meter.CreateCounter<long>("campaign_events.sync.waiting_messages", "{message}", "Messages parked in a wait queue (contact-changes-wait-*) because their campaign was not in the local database yet; each step counts");
     }
+
+    /// <summary>A message parked in a wait queue because its campaign is not in the local database yet.</summary>
+    public void Waiting() => waitingMessages.Add(1);
 
     /// <summary>A message given up on: <c>invalid</c> (never applicable as it is) or <c>unknown_campaign</c> (retries exhausted).</summary>
     public void Rejected(string reason) => rejectedMessages.Add(1, new KeyValuePair<string, object?>("reason", reason));

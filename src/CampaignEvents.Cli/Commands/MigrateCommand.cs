@@ -1,6 +1,9 @@
 using System.CommandLine;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Sync.Configuration;
+using Microsoft.Extensions.Configuration;
 using Npgsql;
 
 namespace CampaignEvents.Cli.Commands;
@@ -9,9 +12,31 @@ static class MigrateCommand
 {
     public static Command Create()
     {
-        var command = new Command("migrate", "Apply the database migrations (database/migrations/NNN_name.sql) to the local database of ConnectionStrings:Contacts, in order, each once. Safe to run again.");
-        command.SetAction((_, _) => Failures.Guard(() => Task.FromResult(Run())));
+        var topology = new Option<bool>("--topology")
+        {
+            Description = "Also declare the broker topology (exchanges, quorum queues, bindings, error and wait queues) in RabbitMq:VirtualHost, so events published before any role runs are kept. Safe to run again.",
+        };
+        var command = new Command("migrate", "Apply the database migrations (database/migrations/NNN_name.sql) to the local database of ConnectionStrings:Contacts, in order, each once. Safe to run again.") { topology };
+        command.SetAction((parse, cancel) => Failures.Guard(async () =>
+        {
+            var code = Run();
+            if (parse.GetValue(topology))
+            {
+                await DeclareTopology(cancel);
+            }
+
+            return code;
+        }));
         return command;
+    }
+
+    static async Task DeclareTopology(CancellationToken cancel)
+    {
+        var configuration = Settings.Load();
+        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        var queues = await new BrokerTopology(rabbit, sync.CampaignWaits).Declare(cancel);
+        Console.WriteLine($"{rabbit.Describe()}: topology declared ({queues.Count} queues with their exchanges and bindings: {string.Join(", ", queues)}).");
     }
 
     static int Run()

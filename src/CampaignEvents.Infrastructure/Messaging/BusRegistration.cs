@@ -10,6 +10,23 @@ namespace CampaignEvents.Infrastructure.Messaging;
 public static class BusRegistration
 {
     const string PartsKey = "CampaignEvents.BusParts";
+    const string WaitsKey = "CampaignEvents.WaitQueues";
+
+    /// <summary>
+    /// A role adds the wait queues it depends on to the topology every process declares at start
+    /// (<see cref="BrokerTopology"/>); call before <see cref="AddCampaignEventsBus"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddWaitQueues(this IHostApplicationBuilder builder, Func<IServiceProvider, IEnumerable<TimeSpan>> waits)
+    {
+        if (!builder.Properties.TryGetValue(WaitsKey, out var value) || value is not List<Func<IServiceProvider, IEnumerable<TimeSpan>>> all)
+        {
+            all = [];
+            builder.Properties[WaitsKey] = all;
+        }
+
+        all.Add(waits);
+        return builder;
+    }
 
     /// <summary>
     /// A role adds its consumers (and their definitions) to the one bus of the process; call
@@ -42,6 +59,13 @@ public static class BusRegistration
             .BindConfiguration(RabbitMqOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+
+        // declared before MassTransit starts (hosted services start in the order they were added)
+        var waits = builder.Properties.TryGetValue(WaitsKey, out var w) && w is List<Func<IServiceProvider, IEnumerable<TimeSpan>>> list ? list : [];
+        builder.Services.AddSingleton(services => new BrokerTopology(
+            services.GetRequiredService<IOptions<RabbitMqOptions>>().Value,
+            waits.SelectMany(wait => wait(services))));
+        builder.Services.AddHostedService<BrokerTopologyStartup>();
 
         // a started host has its queues bound: a message published right after start is not lost,
         // and SIGTERM lets in-flight batches finish

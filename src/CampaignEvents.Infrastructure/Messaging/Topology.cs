@@ -47,4 +47,23 @@ public static class Topology
 
     /// <summary>MassTransit's convention: a queue's faulted messages go to "&lt;queue&gt;_error".</summary>
     public static string ErrorQueue(string queue) => $"{queue}_error";
+
+    /// <summary>
+    /// The wait queue of one back-off step of contacts whose campaign is not there yet, named after
+    /// its TTL (<c>contact-changes-wait-30s</c>); its messages go back to <see cref="ContactChangesQueue"/>
+    /// when the TTL ends. A queue's TTL cannot change once declared, so each TTL has its own name.
+    /// </summary>
+    public static string WaitQueue(TimeSpan delay)
+    {
+        var ms = (long)delay.TotalMilliseconds;
+        var suffix = ms % 1000 != 0 ? $"{ms}ms"
+            : ms % 60_000 != 0 ? $"{ms / 1000}s"
+            : ms % 3_600_000 != 0 ? $"{ms / 60_000}m"
+            : $"{ms / 3_600_000}h";
+        return $"{ContactChangesQueue}-wait-{suffix}";
+    }
+
+    /// <summary>The contract's exchanges, which upstream systems and the source adapter publish to.</summary>
+    public static readonly IReadOnlyList<string> ContractExchanges =
+        [ContactChangedExchange, ContactDeletedExchange, ContactChangeBatchExchange, CampaignChangedExchange];
 }

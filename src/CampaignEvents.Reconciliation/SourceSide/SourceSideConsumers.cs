@@ -119,12 +119,12 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
             var size = options.Value.BatchSize;
             foreach (var chunk in changes.Chunk(size))
             {
-                await bus.Publish(new ContactChangeBatch { BatchId = NewId.NextGuid(), Changes = chunk }, context.CancellationToken);
+                await bus.PublishMandatory(new ContactChangeBatch { BatchId = NewId.NextGuid(), Changes = chunk }, context.CancellationToken);
             }
 
             foreach (var chunk in deletes.Chunk(size))
             {
-                await bus.Publish(new ContactChangeBatch { BatchId = NewId.NextGuid(), Deletes = chunk }, context.CancellationToken);
+                await bus.PublishMandatory(new ContactChangeBatch { BatchId = NewId.NextGuid(), Deletes = chunk }, context.CancellationToken);
             }
 
             logger.LogInformation(
@@ -132,7 +132,7 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
                 request.CampaignId, changes.Count, deletes.Count, version);
             answer = new SourceContactsRepaired { CampaignId = request.CampaignId, Lsn = lsn, Changed = changes.Count, Deleted = deletes.Count };
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JsonException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JsonException or UnroutableMessageException)
         {
             logger.LogError(e, "Repair of campaign {CampaignId} at the source failed", request.CampaignId);
             answer = new SourceContactsRepaired { CampaignId = request.CampaignId, Error = SourceFailure.Describe(e) };

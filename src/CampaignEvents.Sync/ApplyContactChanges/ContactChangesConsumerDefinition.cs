@@ -44,7 +44,6 @@ public sealed class ContactChangesConsumerDefinition : ConsumerDefinition<Contac
             endpointConfigurator.UseDelayedRedelivery(r =>
             {
                 r.Intervals([.. options.DelayedRedeliveries]);
-                r.Handle<UnknownCampaignException>();
                 r.Handle<Exception>(TransientFailures.IsTransient);
             });
         }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Sync.Configuration;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -7,21 +9,21 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 
 /// <summary>
 /// Runs for each message on its own, before the message joins a batch: invalid messages fail here
-/// and go to the error queue alone, and a message whose campaign is not there yet waits here, so
-/// neither holds back its batch neighbours (docs/adr/0002).
+/// and go to the error queue alone; a message whose campaign is not there yet leaves the consumer
+/// at once for a wait queue of the broker, whose TTL brings it back later (docs/adr/0002). Neither
+/// holds back its batch neighbours, nor a prefetch slot while it waits.
 /// </summary>
-public sealed class ContactValidationFilter(CampaignDirectory campaigns, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
+public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
     : IFilter<ConsumeContext<ContactWire>>
 {
     public async Task Send(ConsumeContext<ContactWire> context, IPipe<ConsumeContext<ContactWire>> next)
     {
         var message = context.Message;
-        var exchange = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var delivery) ? delivery.Exchange : null;
         message.Body = context.ReceiveContext.Body.GetBytes();
         ContactEvent validated;
         try
         {
-            validated = ContactEventReader.ReadBody(exchange, message.Body, options.Value.MaxMetadataBytes);
+            validated = ContactEventReader.ReadBody(ContactRedirect.OriginalExchange(context.ReceiveContext), message.Body, options.Value.MaxMetadataBytes);
         }
         catch (InvalidContactEventException)
         {
@@ -29,51 +31,77 @@ public sealed class ContactValidationFilter(CampaignDirectory campaigns, SyncMet
             throw;
         }
 
-        await WaitForCampaigns(validated, context.CancellationToken);
+        var missing = await MissingCampaigns(validated, context.CancellationToken);
+        if (missing.Count > 0)
+        {
+            await Wait(context, missing);
+            return;
+        }
+
         message.Validated = validated;
         await next.Send(context);
     }
 
-    async Task WaitForCampaigns(ContactEvent validated, CancellationToken cancel)
+    /// <summary>
+    /// Parks the message in the wait queue of its next back-off step, or, once every step is
+    /// spent, fails it to the error queue with the reason. The message is acknowledged only after
+    /// the broker confirmed its copy in the wait queue.
+    /// </summary>
+    async Task Wait(ConsumeContext<ContactWire> context, IReadOnlyList<Guid> missing)
+    {
+        var settings = options.Value;
+        var waits = settings.CampaignWaits;
+        var attempt = context.ReceiveContext.TransportHeaders.TryGetHeader(ContactRedirect.WaitAttemptHeader, out var value)
+            && int.TryParse(Convert.ToString(value is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : value, CultureInfo.InvariantCulture), out var counted)
+                ? counted
+                : 0;
+        var since = context.ReceiveContext.TransportHeaders.Get<string>(ContactRedirect.WaitingSinceHeader) is { } text
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                ? parsed
+                : DateTimeOffset.UtcNow;
+        if (attempt >= waits.Count)
+        {
+            metrics.Rejected("unknown_campaign");
+            throw new UnknownCampaignException(
+                $"unknown campaign {string.Join(", ", missing)}: not in the local database after waiting {DateTimeOffset.UtcNow - since:hh\\:mm\\:ss} ({waits.Count} steps of Sync:CampaignWaitIntervals); publish its CampaignChanged, then replay this message (campaign-events errors replay)");
+        }
+
+        var queue = Topology.WaitQueue(waits[attempt]);
+        await ContactRedirect.ToWaitQueue(context, queue, attempt + 1, since);
+        metrics.Waiting();
+        LogWaiting(missing, queue, attempt + 1, waits.Count);
+
+        // the message is handled (it lives on in the wait queue): acknowledged, not moved to _skipped
+        await context.NotifyConsumed(context, TimeSpan.Zero, nameof(ContactValidationFilter));
+    }
+
+    async Task<IReadOnlyList<Guid>> MissingCampaigns(ContactEvent validated, CancellationToken cancel)
     {
         var settings = options.Value;
         var ids = validated.Changes.Select(c => c.CampaignId).Distinct().ToArray();
-        var attempt = 0;
         var transientFailures = 0;
         var pause = settings.TransientRetryMinInterval;
         while (true)
         {
-            IReadOnlyList<Guid> missing;
             try
             {
-                missing = await campaigns.Missing(ids, cancel);
+                return await campaigns.Missing(ids, cancel);
             }
             catch (Exception e) when (TransientFailures.IsTransient(e) && transientFailures < settings.TransientRetryLimit)
             {
                 transientFailures++;
-                logger.LogWarning("Cannot look up campaigns ({Reason}); retry {Attempt} in {Pause}", e.Message, transientFailures, pause);
+                LogCannotLookUp(e.Message, transientFailures, pause);
                 await Task.Delay(pause, cancel);
                 pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, settings.TransientRetryMaxInterval.Ticks));
-                continue;
             }
-
-            if (missing.Count == 0)
-            {
-                return;
-            }
-
-            if (attempt >= settings.UnknownCampaignRetries.Count)
-            {
-                metrics.Rejected("unknown_campaign");
-                throw new UnknownCampaignException(
-                    $"unknown campaign {string.Join(", ", missing)}: not in the local database after {attempt + 1} attempts over {settings.UnknownCampaignRetries.Aggregate(TimeSpan.Zero, (a, b) => a + b).TotalSeconds:0} s; publish its CampaignChanged, then replay this message (campaign-events errors replay)");
-            }
-
-            logger.LogInformation("Campaign {CampaignIds} not there yet; looking again in {Pause}", missing, settings.UnknownCampaignRetries[attempt]);
-            await Task.Delay(settings.UnknownCampaignRetries[attempt], cancel);
-            attempt++;
         }
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("contact-validation");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign {CampaignIds} not there yet; the message waits in {Queue} (step {Step} of {Steps})")]
+    partial void LogWaiting(IReadOnlyList<Guid> campaignIds, string queue, int step, int steps);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot look up campaigns ({Reason}); retry {Attempt} in {Pause}")]
+    partial void LogCannotLookUp(string reason, int attempt, TimeSpan pause);
 }

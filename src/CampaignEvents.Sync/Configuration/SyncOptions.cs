@@ -41,14 +41,22 @@ public sealed class SyncOptions
     public TimeSpan TransientRetryMaxInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// Pauses before looking again for a campaign that is not there yet; then the message goes to
-    /// the error queue. Not set: 1 s, 5 s, 15 s, 30 s. (A configured list replaces the default
-    /// whole, which a default array property would not: the binder merges by index.)
+    /// How long a contact whose campaign is not in the local database yet waits, step by step, in
+    /// a wait queue of the broker (one per distinct interval, <c>contact-changes-wait-30s</c>)
+    /// before it is looked at again; after the last step it goes to the error queue. Not set: 5 s,
+    /// 15 s, 30 s, 1 min, 2 min, then 5 min six times (about 34 minutes in all). (A configured list
+    /// replaces the default whole, which a default array property would not: the binder merges by index.)
     /// </summary>
-    public TimeSpan[] UnknownCampaignRetryIntervals { get; set; } = [];
+    public TimeSpan[] CampaignWaitIntervals { get; set; } = [];
 
-    public IReadOnlyList<TimeSpan> UnknownCampaignRetries =>
-        UnknownCampaignRetryIntervals.Length > 0 ? UnknownCampaignRetryIntervals : [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)];
+    public IReadOnlyList<TimeSpan> CampaignWaits =>
+        CampaignWaitIntervals.Length > 0
+            ? CampaignWaitIntervals
+            : [TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(2),
+               TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(5)];
+
+    /// <summary>The whole time a contact may wait for its campaign.</summary>
+    public TimeSpan CampaignWaitTotal => CampaignWaits.Aggregate(TimeSpan.Zero, (a, b) => a + b);
 
     /// <summary>
     /// After the in-process retries, hand the message back to RabbitMQ for a later attempt
@@ -88,9 +96,9 @@ public sealed class SyncOptionsValidation : IValidateOptions<SyncOptions>
             failures.Add("Sync:TransientRetryMaxInterval must not be below Sync:TransientRetryMinInterval");
         }
 
-        if (options.UnknownCampaignRetryIntervals.Any(i => i < TimeSpan.Zero || i > TimeSpan.FromHours(1)))
+        if (options.CampaignWaitIntervals.Any(i => i < TimeSpan.FromMilliseconds(10) || i > TimeSpan.FromDays(1)))
         {
-            failures.Add("Sync:UnknownCampaignRetryIntervals must each lie between 0 and 1 hour");
+            failures.Add("Sync:CampaignWaitIntervals must each lie between 10 ms and 1 day");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -35,8 +35,8 @@ public static class SyncHarness
             ["RabbitMq:VirtualHost"] = rabbit.VirtualHost,
             ["RabbitMq:Username"] = rabbit.Username,
             ["RabbitMq:Password"] = rabbit.Password,
-            ["Sync:UnknownCampaignRetryIntervals:0"] = "00:00:00.200",
-            ["Sync:UnknownCampaignRetryIntervals:1"] = "00:00:00.500",
+            ["Sync:CampaignWaitIntervals:0"] = "00:00:00.200",
+            ["Sync:CampaignWaitIntervals:1"] = "00:00:00.500",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
