@@ -12,7 +12,7 @@ public sealed class SourceMetrics : IDisposable
     public SourceMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
-        RejectedRows = meter.CreateCounter<long>("campaign_events.source.rejected_rows", "{row}", "Source rows not published because they do not map to a contact (e.g. a phone that cannot be normalized)");
+        RejectedRows = meter.CreateCounter<long>("campaign_events.source.rejected_rows", "{row}", "Source rows not published because they do not map to a contact or campaign the consumers accept (a phone that cannot be normalized, metadata too large or too deep, a config too deep); tag table");
         PublishedChanges = meter.CreateCounter<long>("campaign_events.source.published_changes", "{change}", "Contact changes and deletes published");
         SnapshotRows = meter.CreateCounter<long>("campaign_events.source.snapshot_rows", "{row}", "Rows read by initial snapshots");
     }

@@ -4,6 +4,7 @@ using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Phones;
 using CampaignEvents.Reconciliation.Digests;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,13 +20,15 @@ public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash
 /// computes the digests of docs/adr/0007. Phones already shaped like E.164 are hashed inside
 /// PostgreSQL in one scan; the others (few, in practice) are read, normalized here with the
 /// adapter's <see cref="PhoneNormalizer"/>, and hashed by PostgreSQL in one statement over arrays,
-/// so both kinds hash exactly like the local side. Every read runs in one REPEATABLE READ
+/// so both kinds hash exactly like the local side. Rows whose metadata the adapter may reject take
+/// the second way too, and are checked with the adapter's <see cref="SourceMapping"/>. Every read runs in one REPEATABLE READ
 /// snapshot, after taking the WAL position.
 /// </summary>
 public sealed class SourceContacts
 {
     readonly NpgsqlDataSource source;
     readonly PhoneNormalizer normalizer;
+    readonly SourceMapping mapping;
     readonly string digestRows;
     readonly string keyRows;
     readonly string rowsByPhone;
@@ -37,6 +40,7 @@ public sealed class SourceContacts
         this.source = source;
         var o = options.Value;
         normalizer = new PhoneNormalizer(o.DefaultRegion);
+        mapping = new SourceMapping(o);
         var table = SqlName.Quote(o.ContactsTable);
         var campaign = $"t.{SqlName.Quote(o.CampaignColumn)}";
         var phone = $"t.{SqlName.Quote(o.PhoneColumn)}";
@@ -44,29 +48,38 @@ public sealed class SourceContacts
             ? $"jsonb_build_object({string.Join(", ", o.MetadataColumns.Select(c => $"{SqlName.Literal(c)}, t.{SqlName.Quote(c)}"))})"
             : $"coalesce(t.{SqlName.Quote(o.MetadataColumn)}::jsonb, '{{}}'::jsonb)";
 
-        // Hashes as in Digest. OFFSET 0 keeps the subquery from being flattened, so p, m and e are
+        // Only rows that surely map as the adapter maps them are hashed inside PostgreSQL (e): an
+        // E.164-shaped phone, and metadata the adapter surely accepts (an object, small enough even
+        // if every byte were escaped on the wire, with no more brackets than Source:MaxJsonDepth).
+        // Every other row is checked here with the adapter's own mapping, so a row the adapter
+        // rejects is listed as rejected at source, never as missing locally (issue 12).
+        var plain = $"{Digests.Digest.LooksLikeE164("p")} AND left(m, 1) = '{{' AND octet_length(m) <= {o.MaxMetadataBytes / 6} AND octet_length(m) - octet_length(translate(m, '{{[', '')) <= {o.MaxJsonDepth}";
+        var rows = $"""
+            SELECT p, m, {plain} AS e
+            FROM (SELECT {phone}::text AS p, {metadata}::text AS m
+                  FROM {table} t
+                  WHERE {campaign} = @campaign
+                  OFFSET 0) r
+            OFFSET 0
+            """;
+
+        // Hashes as in Digest. OFFSET 0 keeps the subqueries from being flattened, so p, m and e are
         // computed once per row rather than once per use.
-        // one scan: E.164-looking rows summarized per bucket, the others (bucket NULL) returned raw
+        // one scan: plain rows summarized per bucket, the others (bucket NULL) returned raw
         digestRows = $"""
             SELECT CASE WHEN e THEN (hashtextextended(p, 0) & @mask)::int END AS bucket,
                    count(*) AS n,
                    bit_xor(hashtextextended(p || '|' || m, 1)) AS h,
                    array_agg(p) FILTER (WHERE NOT e) AS other_phones,
                    array_agg(m) FILTER (WHERE NOT e) AS other_metadata
-            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
-                  FROM {table} t
-                  WHERE {campaign} = @campaign
-                  OFFSET 0) s
+            FROM ({rows}) s
             WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {Digests.Digest.BucketMask})::int = ANY(@buckets)
             GROUP BY 1
             """;
-        // one scan: E.164-looking rows of the sub-buckets with their row hash, the others raw
+        // one scan: plain rows of the sub-buckets with their row hash, the others raw
         keyRows = $"""
             SELECT p, e, CASE WHEN e THEN hashtextextended(p || '|' || m, 1) END AS r, CASE WHEN NOT e THEN m END AS m
-            FROM (SELECT {phone}::text AS p, {metadata}::text AS m, {Digests.Digest.LooksLikeE164(phone)} AS e
-                  FROM {table} t
-                  WHERE {campaign} = @campaign
-                  OFFSET 0) s
+            FROM ({rows}) s
             WHERE NOT e OR (hashtextextended(p, 0) & {Digests.Digest.SubBucketMask})::int = ANY(@subs)
             """;
         rowsByPhone = $"""
@@ -259,6 +272,11 @@ public sealed class SourceContacts
             if (normalized is null)
             {
                 rejected.Add(new RejectedSourceRow { RawPhone = phone ?? "", Reason = reason! });
+            }
+            else if (mapping.MetadataProblem(metadata) is { } problem)
+            {
+                // the adapter rejects the row for its metadata (SourceMapping.MapContact)
+                rejected.Add(new RejectedSourceRow { RawPhone = phone!, Reason = problem });
             }
             else
             {

@@ -1,5 +1,4 @@
 using System.Data;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using CampaignEvents.Infrastructure.Configuration;
@@ -165,8 +164,9 @@ public sealed partial class ReplicationCapture(
         await connection.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT '{snapshotName}'", transaction: transaction, cancellationToken: cancel));
 
         var reader = new SnapshotReader(mapping);
-        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
-        var campaigns = await reader.Campaigns(connection, version, at, cancel);
+        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout, settings.MaxBatchBytes);
+        var (campaigns, rejectedCampaigns) = await reader.Campaigns(connection, version, at, cancel);
+        RejectCampaigns(rejectedCampaigns);
         await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
         await publisher.Drain(cancel);
 
@@ -340,18 +340,25 @@ public sealed partial class ReplicationCapture(
                 }
 
             case TableKind.Campaigns:
-                if (Guid.TryParse(current[shape.Campaign].Text, out var id))
                 {
-                    fold.Campaign(
-                        position,
-                        id,
-                        current[shape.CampaignFields[0]].Text ?? "",
-                        current[shape.CampaignFields[1]].Text ?? "",
-                        current[shape.CampaignFields[2]].Text ?? "",
-                        JsonDocument.Parse(current[shape.CampaignFields[3]].Text ?? "{}").RootElement.Clone());
-                }
+                    var campaign = mapping.MapCampaign(
+                        current[shape.Campaign].Text,
+                        current[shape.CampaignFields[0]].Text,
+                        current[shape.CampaignFields[1]].Text,
+                        current[shape.CampaignFields[2]].Text,
+                        current[shape.CampaignFields[3]].Text);
+                    if (campaign.Rejected)
+                    {
+                        // one bad row must not stop capture: logged, counted, and the stream goes on (docs/adr/0004)
+                        RejectCampaigns([campaign]);
+                    }
+                    else
+                    {
+                        fold.Campaign(position, campaign.Id, campaign.Name, campaign.Type, campaign.Status, campaign.Config);
+                    }
 
-                break;
+                    break;
+                }
         }
 
         await Task.CompletedTask;
@@ -401,7 +408,7 @@ public sealed partial class ReplicationCapture(
 
     async Task Publish(LogicalReplicationConnection replication, ChannelReader<FoldedChanges> input, CancellationToken cancel)
     {
-        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
+        var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout, settings.MaxBatchBytes);
         ulong reported = 0;
         long published = 0;
         var bufferedSince = 0L;
@@ -483,8 +490,17 @@ public sealed partial class ReplicationCapture(
     {
         foreach (var row in rows)
         {
-            metrics.RejectedRows.Add(1);
+            metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "contacts"));
             LogRejected(mapping.Contacts.ToString(), row.RowId ?? "?", row.CampaignId, row.RejectedBecause ?? "");
+        }
+    }
+
+    void RejectCampaigns(IReadOnlyList<MappedCampaign> campaigns)
+    {
+        foreach (var campaign in campaigns)
+        {
+            metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "campaigns"));
+            LogRejected(mapping.Campaigns.ToString(), campaign.Id.ToString(), campaign.Id, campaign.RejectedBecause ?? "");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CampaignEvents.Contracts;
 using CampaignEvents.Source.Mapping;
 using Dapper;
@@ -13,21 +12,25 @@ namespace CampaignEvents.Source.Capture;
 /// </summary>
 public sealed class SnapshotReader(SourceMapping mapping)
 {
-    public async Task<IReadOnlyList<CampaignChanged>> Campaigns(NpgsqlConnection connection, long version, DateTimeOffset at, CancellationToken cancel)
+    /// <summary>Every campaign, mapped; the rows the mapping rejects are returned apart, to be reported.</summary>
+    public async Task<(IReadOnlyList<CampaignChanged> Campaigns, IReadOnlyList<MappedCampaign> Rejected)> Campaigns(NpgsqlConnection connection, long version, DateTimeOffset at, CancellationToken cancel)
     {
         var sql = $"SELECT id::text, name, type, status, config::text FROM {mapping.Campaigns.Sql} ORDER BY id";
         var rows = await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config)>(new CommandDefinition(sql, cancellationToken: cancel));
-        return [.. rows.Select(r => new CampaignChanged
-        {
-            EventId = Guid.NewGuid(),
-            Id = Guid.Parse(r.Id),
-            Name = r.Name ?? "",
-            Type = r.Type ?? "",
-            Status = r.Status ?? "",
-            Config = JsonDocument.Parse(r.Config ?? "{}").RootElement.Clone(),
-            Version = version,
-            OccurredAt = at,
-        })];
+        var mapped = rows.Select(r => mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config)).ToList();
+        return (
+            [.. mapped.Where(c => !c.Rejected).Select(c => new CampaignChanged
+            {
+                EventId = Guid.NewGuid(),
+                Id = c.Id,
+                Name = c.Name,
+                Type = c.Type,
+                Status = c.Status,
+                Config = c.Config,
+                Version = version,
+                OccurredAt = at,
+            })],
+            [.. mapped.Where(c => c.Rejected)]);
     }
 
     /// <summary>

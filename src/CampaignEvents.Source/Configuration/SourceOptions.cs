@@ -63,6 +63,31 @@ public sealed class SourceOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 2_000;
 
+    /// <summary>
+    /// A published <c>ContactChangeBatch</c> is also cut at this many bytes of estimated JSON (phone,
+    /// metadata and fixed fields of each change), far below RabbitMQ's maximum message size
+    /// (128 MiB by default in 3.10), so a batch of large metadata is never refused by the broker.
+    /// </summary>
+    [Range(1024 * 1024, 100 * 1024 * 1024)]
+    public long MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest metadata object published, in UTF-8 bytes of its JSON as the bus writes it; a larger
+    /// one rejects its row at the source (logged, counted, listed by reconciliation). Must not exceed
+    /// the consumers' Sync:MaxMetadataBytes (same default), or the consumer refuses the batch that
+    /// carries it on every replay.
+    /// </summary>
+    [Range(2, 1_000_000)]
+    public int MaxMetadataBytes { get; set; } = 65_536;
+
+    /// <summary>
+    /// Deepest nesting of a contact's metadata or a campaign's config published; a deeper one rejects
+    /// its row. The consumers read a whole message with System.Text.Json's limit of 64 levels, of
+    /// which a batch takes 3 above the metadata.
+    /// </summary>
+    [Range(1, 60)]
+    public int MaxJsonDepth { get; set; } = 32;
+
     /// <summary>Polling mode: the monotonically increasing column (updated_at or a version) of both tables.</summary>
     public string PollingColumn { get; set; } = "updated_at";
 

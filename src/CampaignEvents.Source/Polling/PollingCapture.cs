@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Capture;
@@ -48,7 +47,7 @@ public sealed partial class PollingCapture(
 
         while (!cancel.IsCancellationRequested)
         {
-            var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout);
+            var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout, settings.MaxBatchBytes);
             var (campaignRows, campaignPosition, campaignId) = await PollCampaigns(campaigns, positions.CampaignsPosition, positions.CampaignsLastId, publisher, cancel);
             await publisher.Drain(cancel);
             var (contactRows, contactPosition, contactId) = await PollContacts(contacts, positions.ContactsPosition, positions.ContactsLastId, publisher, cancel);
@@ -118,17 +117,31 @@ public sealed partial class PollingCapture(
             return (0, position, id);
         }
 
-        var campaigns = rows.Select(r => new CampaignChanged
+        var campaigns = new List<CampaignChanged>();
+        foreach (var r in rows)
         {
-            EventId = Guid.NewGuid(),
-            Id = Guid.Parse(r.Id),
-            Name = r.Name ?? "",
-            Type = r.Type ?? "",
-            Status = r.Status ?? "",
-            Config = JsonDocument.Parse(r.Config ?? "{}").RootElement.Clone(),
-            Version = r.Version,
-            OccurredAt = DateTimeOffset.UtcNow,
-        }).ToList();
+            var campaign = mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config);
+            if (campaign.Rejected)
+            {
+                // one bad row must not stop polling: logged, counted, and the position moves past it (docs/adr/0004)
+                metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "campaigns"));
+                LogRejected(mapping.Campaigns.ToString(), r.RowId, campaign.Id, campaign.RejectedBecause ?? "");
+                continue;
+            }
+
+            campaigns.Add(new CampaignChanged
+            {
+                EventId = Guid.NewGuid(),
+                Id = campaign.Id,
+                Name = campaign.Name,
+                Type = campaign.Type,
+                Status = campaign.Status,
+                Config = campaign.Config,
+                Version = r.Version,
+                OccurredAt = DateTimeOffset.UtcNow,
+            });
+        }
+
         await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
         return (rows.Count, rows[^1].Position, rows[^1].RowId);
     }
@@ -162,7 +175,7 @@ public sealed partial class PollingCapture(
                 var row = mapping.MapContact(Text(0), Text(1), Text(2), metadata);
                 if (row.Rejected)
                 {
-                    metrics.RejectedRows.Add(1);
+                    metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "contacts"));
                     LogRejected(mapping.Contacts.ToString(), row.RowId ?? "?", row.CampaignId, row.RejectedBecause ?? "");
                     continue;
                 }
