@@ -22,6 +22,8 @@ public static class ReconciliationRegistration
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<ReconciliationMetrics>();
         builder.Services.AddSingleton<LocalContacts>();
         builder.Services.AddSingleton<ReconciliationRuns>();
         builder.Services.AddScoped<Reconciler>();

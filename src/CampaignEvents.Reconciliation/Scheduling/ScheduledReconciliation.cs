@@ -10,9 +10,11 @@ namespace CampaignEvents.Reconciliation.Scheduling;
 /// <summary>
 /// With <c>Reconciliation:Interval</c> above zero, reconciles every campaign on that interval
 /// (repairing when <c>Reconciliation:RepairOnSchedule</c>), one log line per campaign, and
-/// publishes each report like the command does.
+/// publishes each report like the command does. A failure of one round (a database or the broker
+/// away, any error) is logged in one line and counted, and the next interval tries again: a
+/// reconciliation must never stop the process, whose other roles keep syncing.
 /// </summary>
-public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ILogger<ScheduledReconciliation> logger)
+public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ReconciliationMetrics metrics, ILogger<ScheduledReconciliation> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -33,9 +35,10 @@ public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOption
             {
                 campaigns = await scope.ServiceProvider.GetRequiredService<Campaigns>().All(settings.SourceTimeout, stoppingToken);
             }
-            catch (ReconciliationException e)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Scheduled reconciliation skipped: {Reason}", e.Message);
+                metrics.ScheduledFailure();
+                logger.LogWarning("Scheduled reconciliation skipped, trying again in {Interval}: {Reason}", settings.Interval, e.Message);
                 continue;
             }
 
@@ -49,9 +52,10 @@ public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOption
                     ReconciliationLog.Write(logger, report);
                     await publish.Publish(report, stoppingToken);
                 }
-                catch (ReconciliationException e)
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogWarning("Campaign {CampaignId}: reconciliation failed: {Reason}", campaign, e.Message);
+                    metrics.ScheduledFailure();
+                    logger.LogWarning("Campaign {CampaignId}: scheduled reconciliation failed, trying again in {Interval}: {Reason}", campaign, settings.Interval, e.Message);
                 }
             }
         }
