@@ -104,7 +104,9 @@ public static class ErrorsCommand
                 Headers = message.BasicProperties.Headers?
                     .Where(h => !h.Key.StartsWith("MT-Fault", StringComparison.OrdinalIgnoreCase)
                         && !h.Key.StartsWith("MT-Host", StringComparison.OrdinalIgnoreCase)
-                        && !string.Equals(h.Key, "MT-Reason", StringComparison.OrdinalIgnoreCase))
+                        && !string.Equals(h.Key, "MT-Reason", StringComparison.OrdinalIgnoreCase)
+                        // a replayed contact waits for its campaign again from the first step
+                        && !h.Key.StartsWith("CE-Wait", StringComparison.OrdinalIgnoreCase))
                     .ToDictionary(h => h.Key, h => h.Value),
             };
             // straight to the queue (default exchange): other queues bound to the original exchange

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Sync.Configuration;
 using Dapper;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
@@ -75,6 +76,7 @@ static class StatusCommand
         var local = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
         var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
         var source = configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
+        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
 
         IReadOnlyList<CampaignStatus> campaigns = [];
         string? localError = null;
@@ -114,7 +116,8 @@ static class StatusCommand
             sourceError = e.Message;
         }
 
-        var (queues, brokerError) = await QueueDepths(rabbit, cancel);
+        // the wait queues of contacts whose campaign is not there yet, one per back-off step (Sync:CampaignWaitIntervals)
+        var (queues, brokerError) = await QueueDepths(rabbit, Queues.Concat(sync.CampaignWaits.Distinct().Order().Select(Topology.WaitQueue)), cancel);
         return new StatusReport
         {
             LocalDatabase = DatabaseSettings.Describe(local),
@@ -128,13 +131,13 @@ static class StatusCommand
         };
     }
 
-    static async Task<(IReadOnlyList<QueueStatus>, string?)> QueueDepths(RabbitMqOptions rabbit, CancellationToken cancel)
+    static async Task<(IReadOnlyList<QueueStatus>, string?)> QueueDepths(RabbitMqOptions rabbit, IEnumerable<string> queues, CancellationToken cancel)
     {
         using var http = ManagementClient(rabbit);
         var result = new List<QueueStatus>();
         try
         {
-            foreach (var name in Queues)
+            foreach (var name in queues)
             {
                 using var response = await http.GetAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{name}", cancel);
                 if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
