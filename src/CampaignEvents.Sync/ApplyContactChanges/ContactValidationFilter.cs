@@ -34,8 +34,18 @@ public sealed partial class ContactValidationFilter(CampaignDirectory campaigns,
         var missing = await MissingCampaigns(validated, context.CancellationToken);
         if (missing.Count > 0)
         {
-            await Wait(context, missing);
-            return;
+            // The whole message, as received, waits; the changes of campaigns that are there are
+            // applied now rather than held back with it. When the message comes back they are
+            // applied again, which their versions make a no-op (docs/adr/0001, 0011).
+            var absent = missing.ToHashSet();
+            var present = validated.Changes.Where(c => !absent.Contains(c.CampaignId)).ToList();
+            await Wait(context, missing, handled: present.Count == 0);
+            if (present.Count == 0)
+            {
+                return;
+            }
+
+            validated = validated with { Changes = present };
         }
 
         message.Validated = validated;
@@ -47,7 +57,8 @@ public sealed partial class ContactValidationFilter(CampaignDirectory campaigns,
     /// spent, fails it to the error queue with the reason. The message is acknowledged only after
     /// the broker confirmed its copy in the wait queue.
     /// </summary>
-    async Task Wait(ConsumeContext<ContactWire> context, IReadOnlyList<Guid> missing)
+    /// <param name="handled">Nothing of the message is applied now: it is acknowledged here rather than by the batch.</param>
+    async Task Wait(ConsumeContext<ContactWire> context, IReadOnlyList<Guid> missing, bool handled)
     {
         var settings = options.Value;
         var waits = settings.CampaignWaits;
@@ -71,8 +82,11 @@ public sealed partial class ContactValidationFilter(CampaignDirectory campaigns,
         metrics.Waiting();
         LogWaiting(missing, queue, attempt + 1, waits.Count);
 
-        // the message is handled (it lives on in the wait queue): acknowledged, not moved to _skipped
-        await context.NotifyConsumed(context, TimeSpan.Zero, nameof(ContactValidationFilter));
+        if (handled)
+        {
+            // it lives on in the wait queue: acknowledged, not moved to _skipped
+            await context.NotifyConsumed(context, TimeSpan.Zero, nameof(ContactValidationFilter));
+        }
     }
 
     async Task<IReadOnlyList<Guid>> MissingCampaigns(ContactEvent validated, CancellationToken cancel)

@@ -28,8 +28,8 @@ public static class CampaignWait
     public static async Task<long> Waiting(IsolatedVhost vhost) => await vhost.MessagesReady(Topology.WaitQueue(TimeSpan.FromSeconds(1)));
 }
 
-/// <summary>Each test hosts its own sync role on its own database, with the wait steps it needs.</summary>
-public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<IsolatedVhost>
+/// <summary>Each test hosts its own sync role on its own database and vhost, with the wait steps it needs.</summary>
+public sealed class CampaignWaitTests
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
@@ -38,6 +38,8 @@ public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<Isola
     {
         await using var database = new IsolatedDatabase();
         await database.InitializeAsync();
+        await using var vhost = new IsolatedVhost();
+        await vhost.InitializeAsync();
         var known = await InsertCampaign(database.DataSource);
         var late = Guid.NewGuid();
         using var host = await StartSync(database.Connection.ConnectionString, vhost.Rabbit, CampaignWait.Steps());
@@ -71,10 +73,47 @@ public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<Isola
     }
 
     [Fact]
+    public async Task A_batch_mixing_a_missing_campaign_with_a_present_one_applies_the_present_part_at_once_and_the_rest_once_its_campaign_arrives()
+    {
+        await using var database = new IsolatedDatabase();
+        await database.InitializeAsync();
+        await using var vhost = new IsolatedVhost();
+        await vhost.InitializeAsync();
+        var known = await InsertCampaign(database.DataSource);
+        var late = Guid.NewGuid();
+        using var host = await StartSync(database.Connection.ConnectionString, vhost.Rabbit, CampaignWait.Steps());
+        try
+        {
+            await using var broker = await Connect(vhost.Rabbit);
+            var items = Enumerable.Range(0, 100).Select(i => Changed(i % 2 == 0 ? known : late, $"+1201556{i:0000}", 1));
+            var batch = $$"""{"batchId":"{{Guid.NewGuid()}}","changes":[{{string.Join(",", items)}}]}""";
+            await PublishRaw(broker, [(Topology.ContactChangeBatchExchange, batch)]);
+
+            await Eventually.Until(
+                async () => await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @known", new { known }) == 50,
+                TimeSpan.FromSeconds(20), "the half of the batch whose campaign is there applied while the other half waits");
+            Assert.Equal(0, await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @late", new { late }));
+
+            await PublishRaw(broker, [(Topology.CampaignChangedExchange, CampaignWait.Campaign(late))]);
+            await Eventually.Until(
+                async () => await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @late", new { late }) == 50,
+                Deadline, "the other half applied once its campaign arrived");
+            Assert.Equal(50, await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @known", new { known }));
+            Assert.Equal(0, await vhost.MessagesReady(Topology.ErrorQueue(Topology.ContactChangesQueue)));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_contact_whose_campaign_never_comes_ends_in_the_error_queue_with_that_reason_after_its_last_step()
     {
         await using var database = new IsolatedDatabase();
         await database.InitializeAsync();
+        await using var vhost = new IsolatedVhost();
+        await vhost.InitializeAsync();
         var missing = Guid.NewGuid();
         var steps = new Dictionary<string, string?>
         {
@@ -109,6 +148,8 @@ public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<Isola
     {
         await using var database = new IsolatedDatabase();
         await database.InitializeAsync();
+        await using var vhost = new IsolatedVhost();
+        await vhost.InitializeAsync();
         var late = Guid.NewGuid();
         var environment = new Dictionary<string, string?>
         {
@@ -134,7 +175,7 @@ public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<Isola
         process.BeginErrorReadLine();
         try
         {
-            await Eventually.Until(async () => await Consumers(Topology.ContactChangesQueue) > 0, Deadline, () => $"the sync process consuming contact-changes; it wrote:\n{output}");
+            await Eventually.Until(async () => await Consumers(vhost, Topology.ContactChangesQueue) > 0, Deadline, () => $"the sync process consuming contact-changes; it wrote:\n{output}");
             await using var broker = await Connect(vhost.Rabbit);
             await PublishRaw(broker, CampaignWait.Flood(late, 2000, 0));
             await Eventually.Until(async () => await CampaignWait.Waiting(vhost) > 0, TimeSpan.FromSeconds(20), "the flood seen waiting in contact-changes-wait-1s");
@@ -175,7 +216,7 @@ public sealed class CampaignWaitTests(IsolatedVhost vhost) : IClassFixture<Isola
         }
     }
 
-    async Task<long> Consumers(string queue)
+    static async Task<long> Consumers(IsolatedVhost vhost, string queue)
     {
         var response = await vhost.Management.GetAsync($"api/queues/{Uri.EscapeDataString(vhost.Name)}/{queue}");
         if (!response.IsSuccessStatusCode)
