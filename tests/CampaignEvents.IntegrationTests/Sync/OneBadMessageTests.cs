@@ -23,7 +23,6 @@ public sealed class OneBadMessageTests(SyncFixture fixture) : IClassFixture<Sync
     public async Task Messages_the_database_refuses_go_to_the_error_queue_alone_with_its_reason_and_their_batch_neighbours_are_applied()
     {
         var campaign = await InsertCampaign(fixture.Database.DataSource);
-        await DeclareErrorQueue(fixture.Broker);
         // valid JSON and a valid message, but beyond PostgreSQL's numeric range: jsonb refuses it (SQLSTATE 22003)
         var bad = Enumerable.Range(0, 4).Select(i => Changed(campaign, $"+1201555090{i}", 1, $$"""{"n":1e100000{{i}}}""")).ToList();
         var good = Enumerable.Range(0, 200).Select(i => Changed(campaign, $"+12015551{i:D3}", 1, $$"""{"n":{{i}}}""")).ToList();
@@ -113,19 +112,6 @@ public sealed class OneBadMessageTests(SyncFixture fixture) : IClassFixture<Sync
 
         var decoded = new byte[message.Payload.Length];
         return Convert.TryFromBase64String(message.Payload, decoded, out var length) && decoded.AsSpan(0, length).SequenceEqual(body);
-    }
-
-    /// <summary>
-    /// The error queue as the roles declare it at start (durable quorum queue bound to its fanout
-    /// exchange, as MassTransit declares it at an endpoint's first fault): a message refused in a
-    /// batch is sent there with mandatory set, which needs the queue to exist already.
-    /// </summary>
-    static async Task DeclareErrorQueue(IConnection connection)
-    {
-        await using var channel = await connection.CreateChannelAsync();
-        await channel.ExchangeDeclareAsync(ErrorQueue, ExchangeType.Fanout, durable: true, autoDelete: false);
-        await channel.QueueDeclareAsync(ErrorQueue, durable: true, exclusive: false, autoDelete: false, arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
-        await channel.QueueBindAsync(ErrorQueue, ErrorQueue, "");
     }
 
     /// <summary>Publishes bodies byte for byte to <c>contact-changed</c> (<see cref="PublishRaw"/> can only send UTF-8 text).</summary>
