@@ -2,6 +2,7 @@ using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Sync.ApplyCampaignChanges;
 using CampaignEvents.Sync.ApplyContactChanges;
 using CampaignEvents.Sync.Configuration;
+using CampaignEvents.Sync.LocalDatabase;
 using CampaignEvents.Sync.Tombstones;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,7 @@ public static class ContactSyncRegistration
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SyncOptions>, SyncOptionsValidation>());
         builder.Services.AddSingleton<SyncMetrics>();
+        builder.Services.AddSingleton<DatabaseBreaker>();
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<CampaignDirectory>();
         builder.Services.AddSingleton<ContactValidationFilter>();

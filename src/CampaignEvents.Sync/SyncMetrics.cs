@@ -15,20 +15,27 @@ public sealed class SyncMetrics : IDisposable
     readonly Histogram<int> batchChanges;
     readonly Counter<long> rejectedMessages;
     readonly Counter<long> waitingMessages;
+    int breakerOpen;
 
     public SyncMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
         appliedRows = meter.CreateCounter<long>(AppliedRowsName, "{row}", "Rows written by committed batches, by outcome (upserted, deleted, tombstoned)");
         batchChanges = meter.CreateHistogram<int>("campaign_events.sync.batch_changes", "{change}", "Changes in a batch after collapsing to the newest per key");
-        rejectedMessages = meter.CreateCounter<long>("campaign_events.sync.rejected_messages", "{message}", "Messages sent to the error queue, by reason (invalid, unknown_campaign); the full reason is in the message's MT-Fault-Message header");
+        rejectedMessages = meter.CreateCounter<long>("campaign_events.sync.rejected_messages", "{message}", "Messages sent to the error queue, by reason (invalid, unknown_campaign, refused_by_database); the full reason is in the message's MT-Fault-Message header");
         waitingMessages = meter.CreateCounter<long>("campaign_events.sync.waiting_messages", "{message}", "Messages parked in a wait queue (contact-changes-wait-*) because their campaign was not in the local database yet; each step counts");
+        meter.CreateObservableGauge("campaign_events.sync.breaker_open", () => Volatile.Read(ref breakerOpen), "{state}", "1 while the circuit breaker on the local database is open: the database is away past Sync:TransientRetryLimit, messages are held unacknowledged");
     }
+
+    /// <summary>The circuit breaker on the local database opened (the database is away past the retry budget).</summary>
+    public void BreakerOpened() => Interlocked.Exchange(ref breakerOpen, 1);
+
+    public void BreakerClosed() => Interlocked.Exchange(ref breakerOpen, 0);
 
     /// <summary>A message parked in a wait queue because its campaign is not in the local database yet.</summary>
     public void Waiting() => waitingMessages.Add(1);
 
-    /// <summary>A message given up on: <c>invalid</c> (never applicable as it is) or <c>unknown_campaign</c> (retries exhausted).</summary>
+    /// <summary>A message given up on: <c>invalid</c> (never applicable as it is) or <c>unknown_campaign</c> (every wait step spent), <c>refused_by_database</c> (PostgreSQL refused it alone).</summary>
     public void Rejected(string reason) => rejectedMessages.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Applied(ApplyResult result)

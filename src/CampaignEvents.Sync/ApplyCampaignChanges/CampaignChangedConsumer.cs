@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Sync.LocalDatabase;
 using Dapper;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,7 @@ public sealed class InvalidCampaignEventException(string message) : Exception(me
 /// <summary>Applies <see cref="CampaignChanged"/>: the newest version of a campaign wins, like contacts.</summary>
 public sealed class CampaignChangedConsumer(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
+    DatabaseBreaker breaker,
     ILogger<CampaignChangedConsumer> logger) : IConsumer<CampaignChanged>
 {
     const string UpsertCampaign = """
@@ -30,11 +32,16 @@ public sealed class CampaignChangedConsumer(
     {
         var campaign = context.Message;
         Validate(campaign);
-        await using var connection = await dataSource.OpenConnectionAsync(context.CancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
-            UpsertCampaign,
-            new { campaign.Id, campaign.Name, campaign.Type, campaign.Status, Config = campaign.Config.GetRawText(), campaign.Version },
-            cancellationToken: context.CancellationToken));
+        var changed = await breaker.Run(
+            async cancel =>
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancel);
+                return await connection.ExecuteAsync(new CommandDefinition(
+                    UpsertCampaign,
+                    new { campaign.Id, campaign.Name, campaign.Type, campaign.Status, Config = campaign.Config.GetRawText(), campaign.Version },
+                    cancellationToken: cancel));
+            },
+            context.CancellationToken);
         logger.LogDebug("Campaign {CampaignId} version {Version}: {Outcome}", campaign.Id, campaign.Version, changed == 1 ? "applied" : "stale, ignored");
     }
 

@@ -1,5 +1,6 @@
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Sync.Configuration;
+using CampaignEvents.Sync.LocalDatabase;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,7 +15,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// single messages: the good ones are applied, each refused one goes to the error queue alone with
 /// PostgreSQL's reason (docs/adr/0002, "One bad message, one error").
 /// </summary>
-public sealed partial class ContactChangesConsumer(ContactStore store, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
+public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseBreaker breaker, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
     : IConsumer<Batch<ContactWire>>
 {
     public async Task Consume(ConsumeContext<Batch<ContactWire>> context)
@@ -37,7 +38,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, SyncMetri
         ApplyResult result;
         try
         {
-            result = await store.Apply(collapsed, context.CancellationToken);
+            result = await breaker.Run(cancel => store.Apply(collapsed, cancel), context.CancellationToken);
         }
         catch (Exception e) when (IsRefusal(e, context.CancellationToken))
         {
@@ -65,7 +66,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, SyncMetri
         {
             try
             {
-                metrics.Applied(await store.Apply(LwwTable.Collapse(part.SelectMany(item => Validated(item).Changes)), cancel));
+                metrics.Applied(await breaker.Run(c => store.Apply(LwwTable.Collapse(part.SelectMany(item => Validated(item).Changes)), c), cancel));
                 return;
             }
             catch (Exception e) when (IsRefusal(e, cancel))
@@ -105,7 +106,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, SyncMetri
     // validated by ContactValidationFilter; read again only if the filter was not on the path
     ContactEvent Validated(ConsumeContext<ContactWire> item) =>
         item.Message.Validated ?? ContactEventReader.ReadBody(
-            item.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var d) ? d.Exchange : null,
+            ContactRedirect.OriginalExchange(item.ReceiveContext),
             item.ReceiveContext.Body.GetBytes(),
             options.Value.MaxMetadataBytes);
 

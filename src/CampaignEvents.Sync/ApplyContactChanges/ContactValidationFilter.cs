@@ -1,6 +1,7 @@
 using System.Globalization;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Sync.Configuration;
+using CampaignEvents.Sync.LocalDatabase;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,7 +14,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// at once for a wait queue of the broker, whose TTL brings it back later (docs/adr/0002). Neither
 /// holds back its batch neighbours, nor a prefetch slot while it waits.
 /// </summary>
-public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
+public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, DatabaseBreaker breaker, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
     : IFilter<ConsumeContext<ContactWire>>
 {
     public async Task Send(ConsumeContext<ContactWire> context, IPipe<ConsumeContext<ContactWire>> next)
@@ -89,33 +90,14 @@ public sealed partial class ContactValidationFilter(CampaignDirectory campaigns,
         }
     }
 
-    async Task<IReadOnlyList<Guid>> MissingCampaigns(ContactEvent validated, CancellationToken cancel)
+    Task<IReadOnlyList<Guid>> MissingCampaigns(ContactEvent validated, CancellationToken cancel)
     {
-        var settings = options.Value;
         var ids = validated.Changes.Select(c => c.CampaignId).Distinct().ToArray();
-        var transientFailures = 0;
-        var pause = settings.TransientRetryMinInterval;
-        while (true)
-        {
-            try
-            {
-                return await campaigns.Missing(ids, cancel);
-            }
-            catch (Exception e) when (TransientFailures.IsTransient(e) && transientFailures < settings.TransientRetryLimit)
-            {
-                transientFailures++;
-                LogCannotLookUp(e.Message, transientFailures, pause);
-                await Task.Delay(pause, cancel);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, settings.TransientRetryMaxInterval.Ticks));
-            }
-        }
+        return breaker.Run(c => campaigns.Missing(ids, c), cancel);
     }
 
     public void Probe(ProbeContext context) => context.CreateFilterScope("contact-validation");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Campaign {CampaignIds} not there yet; the message waits in {Queue} (step {Step} of {Steps})")]
     partial void LogWaiting(IReadOnlyList<Guid> campaignIds, string queue, int step, int steps);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot look up campaigns ({Reason}); retry {Attempt} in {Pause}")]
-    partial void LogCannotLookUp(string reason, int attempt, TimeSpan pause);
 }

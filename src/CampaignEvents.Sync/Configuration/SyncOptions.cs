@@ -28,9 +28,13 @@ public sealed class SyncOptions
     [Range(2, 16 * 1024 * 1024)]
     public int MaxMetadataBytes { get; set; } = 65_536;
 
-    /// <summary>Retries of a batch whose write failed for a transient reason (database unreachable, deadlock, serialization failure).</summary>
+    /// <summary>
+    /// Retries of a database write or look-up that failed for a transient reason (database
+    /// unreachable, deadlock, serialization failure) before the circuit breaker opens: the consumer
+    /// then holds its messages and takes no more until the database answers (never the error queue).
+    /// </summary>
     [Range(0, 10_000)]
-    public int TransientRetryLimit { get; set; } = 100;
+    public int TransientRetryLimit { get; set; } = 10;
 
     /// <summary>Back-off of those retries: from this interval...</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
@@ -39,6 +43,10 @@ public sealed class SyncOptions
     /// <summary>...growing to this one.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan TransientRetryMaxInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the open circuit breaker asks the local database whether it answers again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan BreakerProbeInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How long a contact whose campaign is not in the local database yet waits, step by step, in

@@ -97,6 +97,10 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs <c>rabbitmqctl</c> against this node (e.g. <c>set_vm_memory_high_watermark 0.0001</c> to raise a memory alarm).</summary>
+    public Task Control(params string[] arguments) =>
+        ProcessRunner.Run("runuser", ["-u", "rabbitmq", "-p", "--", $"{Bin}/rabbitmqctl", "-q", .. arguments], environment, "/var/lib/rabbitmq");
+
     bool Answers()
     {
         try
