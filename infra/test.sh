@@ -23,6 +23,9 @@ status=0
 dotnet test "$repo/CampaignEvents.sln" --logger "trx" --logger "console;verbosity=normal" \
   --results-directory "$results" "$@" || status=$?
 
+# the fault matrix's table, when it ran (README "Reliability")
+if [ -f "$results/fault-matrix.md" ]; then cat "$results/fault-matrix.md"; fi
+
 # Totals read from the TRX files, so a run that executed no test shows as such.
 python3 - "$results" <<'PY' || status=1
 import glob, sys, xml.etree.ElementTree as ET
