@@ -186,9 +186,23 @@ provision_rabbitmq() {
   # administrator: the tests create a vhost per test class, and status reads the management API
   as_rabbit rabbitmqctl -q set_user_tags "$CE_RABBIT_USER" administrator
   as_rabbit rabbitmqctl -q set_permissions -p "$CE_RABBIT_VHOST" "$CE_RABBIT_USER" '.*' '.*' '.*'
+  apply_policies
   if as_rabbit rabbitmqctl -q list_users | awk '{print $1}' | grep -qx guest; then
     as_rabbit rabbitmqctl -q delete_user guest >/dev/null
   fi
+}
+
+# The policies of the compose definitions (one home: infra/compose/rabbitmq-definitions.json), so
+# both stacks bound their error queues and dead-letter poison messages alike (docs/adr/0011).
+apply_policies() {
+  local vhost="${1:-$CE_RABBIT_VHOST}"
+  python3 - "$repo/infra/compose/rabbitmq-definitions.json" <<'PY' | while IFS=$'\t' read -r name pattern apply priority definition; do
+import json, sys
+for p in json.load(open(sys.argv[1]))["policies"]:
+    print("\t".join([p["name"], p["pattern"], p["apply-to"], str(p["priority"]), json.dumps(p["definition"])]))
+PY
+    as_rabbit rabbitmqctl -q set_policy -p "$vhost" --apply-to "$apply" --priority "$priority" "$name" "$pattern" "$definition" >/dev/null </dev/null
+  done
 }
 
 stop_rabbitmq() {

@@ -92,6 +92,9 @@ sealed class MatrixWorld : IAsyncDisposable
     /// <summary>Changes the adapter published more than once (re-sent after a fault), as a queue of the test's own saw them.</summary>
     public long Duplicates => published.Duplicates;
 
+    /// <summary>Contact changes the adapter published so far, duplicates included.</summary>
+    public long Published => published.Items;
+
     public string Log
     {
         get
@@ -432,16 +435,17 @@ sealed class MatrixWorld : IAsyncDisposable
 
 /// <summary>
 /// Every change the adapter publishes, as a queue of the test's own bound to <c>contact-change-batch</c>
-/// sees it: the count of (campaign, phone, version) published more than once is the duplicates the
+/// sees it: the count of (campaign, phone, state) published more than once is the duplicates the
 /// faults caused (at-least-once: re-sent, never lost).
 /// </summary>
 sealed class PublishedChanges : IAsyncDisposable
 {
-    readonly HashSet<(Guid, string, long)> seen = [];
+    readonly HashSet<(Guid, string, string)> seen = [];
     readonly IConnection connection;
     readonly IChannel channel;
     readonly string queue;
     long duplicates;
+    long published;
 
     PublishedChanges(IConnection connection, IChannel channel, string queue)
     {
@@ -451,6 +455,8 @@ sealed class PublishedChanges : IAsyncDisposable
     }
 
     public long Duplicates => Interlocked.Read(ref duplicates);
+
+    public long Items => Interlocked.Read(ref published);
 
     public static async Task<PublishedChanges> Start(RabbitMqOptions rabbit, string queue)
     {
@@ -482,7 +488,10 @@ sealed class PublishedChanges : IAsyncDisposable
             {
                 foreach (var item in items.EnumerateArray())
                 {
-                    var key = (item.GetProperty("campaignId").GetGuid(), item.GetProperty("phoneNumber").GetString()!, item.GetProperty("version").GetInt64());
+                    // the same state of the same key sent again: a re-sent change, or a snapshot read again after a kill (new version, same row)
+                    var state = item.TryGetProperty("metadata", out var metadata) ? metadata.GetRawText() : "deleted";
+                    var key = (item.GetProperty("campaignId").GetGuid(), item.GetProperty("phoneNumber").GetString()!, state);
+                    Interlocked.Increment(ref this.published);
                     lock (seen)
                     {
                         if (!seen.Add(key))
