@@ -110,16 +110,13 @@ wait_management() {
   done
 }
 
-# The running members as rabbitmqctl of node $1 sees them, one per line.
-running_members() {
-  (node_env "$1"; as_rabbit rabbitmqctl -q cluster_status --formatter json 2>/dev/null) \
-    | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("running_nodes", [])))' 2>/dev/null || true
+# The cluster's members as node $1 sees them, one per line: running ones, or all (no python or jq needed).
+cluster_nodes() {
+  (node_env "$1"; as_rabbit rabbitmqctl -q eval "rabbit_mnesia:cluster_nodes($2)." 2>/dev/null) \
+    | grep -o "[A-Za-z0-9_.-]*@[A-Za-z0-9_.-]*" || true
 }
-
-members() {
-  (node_env "$1"; as_rabbit rabbitmqctl -q cluster_status --formatter json 2>/dev/null) \
-    | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin).get("disk_nodes", [])))' 2>/dev/null || true
-}
+running_members() { cluster_nodes "$1" running; }
+members() { cluster_nodes "$1" all; }
 
 join_node() {
   local n=$1 seed
