@@ -75,7 +75,8 @@ public static class PipelineHost
             builder.AddReconciliation();
         }
 
-        builder.AddCampaignEventsBus();
+        // the name the broker shows for this process's connection: status lists each with its node
+        builder.AddCampaignEventsBus($"campaign-events {string.Join('+', roles.Select(r => r.ToString().ToLowerInvariant()))} pid {Environment.ProcessId}");
         return builder;
     }
 }

@@ -1,9 +1,10 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace CampaignEvents.Infrastructure.Configuration;
 
 /// <summary>Broker settings, section <c>RabbitMq</c> (environment: <c>RabbitMq__Host</c> and so on).</summary>
-public sealed class RabbitMqOptions
+public sealed class RabbitMqOptions : IValidatableObject
 {
     public const string Section = "RabbitMq";
 
@@ -13,9 +14,23 @@ public sealed class RabbitMqOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 5672;
 
+    /// <summary>
+    /// The nodes of a RabbitMQ cluster, comma-separated <c>host[:port]</c> (port defaults to
+    /// <see cref="Port"/>). When set it replaces <see cref="Host"/>: a process connects to the first
+    /// node that answers, in this order, and to the next one when its node goes away (docs/adr/0012).
+    /// </summary>
+    public string? Hosts { get; set; }
+
     /// <summary>Port of the management plugin (dashboard and HTTP API), used by status and the tests.</summary>
     [Range(1, 65535)]
     public int ManagementPort { get; set; } = 15672;
+
+    /// <summary>
+    /// The management API of each cluster node, comma-separated <c>host[:port]</c> (port defaults
+    /// to <see cref="ManagementPort"/>); the first that answers is used. Without it: the hosts of
+    /// <see cref="Hosts"/> (or <see cref="Host"/>) on <see cref="ManagementPort"/>.
+    /// </summary>
+    public string? ManagementHosts { get; set; }
 
     [Required(AllowEmptyStrings = false)]
     public string VirtualHost { get; set; } = "campaign-events";
@@ -26,6 +41,63 @@ public sealed class RabbitMqOptions
     [Required(AllowEmptyStrings = false)]
     public string Password { get; set; } = "";
 
+    /// <summary>True when <see cref="Hosts"/> names the nodes of a cluster.</summary>
+    public bool IsCluster => !string.IsNullOrWhiteSpace(Hosts);
+
+    /// <summary>The AMQP endpoints to connect to, in order; throws <see cref="SettingsException"/> naming RabbitMq:Hosts when an entry is wrong.</summary>
+    public IReadOnlyList<(string Host, int Port)> Nodes() =>
+        IsCluster ? Parse(Hosts!, Port, "RabbitMq:Hosts") : [(Host, Port)];
+
+    /// <summary>The management API endpoints, in order of preference.</summary>
+    public IReadOnlyList<(string Host, int Port)> ManagementNodes() =>
+        !string.IsNullOrWhiteSpace(ManagementHosts) ? Parse(ManagementHosts, ManagementPort, "RabbitMq:ManagementHosts")
+        : [.. Nodes().Select(n => n.Host).Distinct(StringComparer.OrdinalIgnoreCase).Select(h => (h, ManagementPort))];
+
     /// <summary>Where the broker is, without credentials: safe to print.</summary>
-    public string Describe() => $"amqp://{Host}:{Port}/{VirtualHost} as {Username}";
+    public string Describe() => IsCluster && TryParse(Hosts!, Port, out var nodes, out _)
+        ? $"amqp://{string.Join(',', nodes.Select(n => $"{n.Host}:{n.Port}"))}/{VirtualHost} as {Username} (cluster)"
+        : $"amqp://{Host}:{Port}/{VirtualHost} as {Username}";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (IsCluster && !TryParse(Hosts!, Port, out _, out var error))
+        {
+            yield return new ValidationResult($"RabbitMq:Hosts {error}", [nameof(Hosts)]);
+        }
+
+        if (!string.IsNullOrWhiteSpace(ManagementHosts) && !TryParse(ManagementHosts, ManagementPort, out _, out var managementError))
+        {
+            yield return new ValidationResult($"RabbitMq:ManagementHosts {managementError}", [nameof(ManagementHosts)]);
+        }
+    }
+
+    static IReadOnlyList<(string Host, int Port)> Parse(string list, int defaultPort, string setting) =>
+        TryParse(list, defaultPort, out var nodes, out var error)
+            ? nodes
+            : throw new SettingsException($"setting {setting} {error}");
+
+    /// <summary>Parses "host[:port],host[:port]"; the error says which entry is wrong and what a good one looks like.</summary>
+    static bool TryParse(string list, int defaultPort, out IReadOnlyList<(string Host, int Port)> nodes, out string error)
+    {
+        var parsed = new List<(string, int)>();
+        nodes = parsed;
+        error = "";
+        foreach (var raw in list.Split(','))
+        {
+            var entry = raw.Trim();
+            var colon = entry.LastIndexOf(':');
+            var host = colon < 0 ? entry : entry[..colon];
+            var port = defaultPort;
+            if (host.Length == 0 || host.Contains(' ', StringComparison.Ordinal) || host.Contains('/', StringComparison.Ordinal)
+                || (colon >= 0 && (!int.TryParse(entry[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)))
+            {
+                error = $"has a bad entry '{entry}': give comma-separated host[:port], for example 10.0.0.1:5672,10.0.0.2:5672";
+                return false;
+            }
+
+            parsed.Add((host, port));
+        }
+
+        return true;
+    }
 }

@@ -6,10 +6,12 @@ namespace CampaignEvents.Infrastructure.Messaging;
 
 /// <summary>
 /// Plain AMQP connections (RabbitMQ.Client) for the commands that work on queues directly:
-/// the start-up check, publishing a file of events, replaying the error queue.
+/// the start-up check, publishing a file of events, replaying the error queue. With a cluster
+/// (RabbitMq:Hosts) the connection goes to the first node that answers, in the configured order.
 /// </summary>
 public static class BrokerConnection
 {
+    /// <summary>The factory; with a cluster, connect with <see cref="Endpoints"/> (or <see cref="Open"/>), not its HostName.</summary>
     public static ConnectionFactory Factory(RabbitMqOptions options, string clientName) => new()
     {
         HostName = options.Host,
@@ -21,13 +23,21 @@ public static class BrokerConnection
         RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
     };
 
+    /// <summary>Every configured node (one without a cluster), in order: RabbitMQ.Client tries them until one accepts.</summary>
+    public static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options) =>
+        [.. options.Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port))];
+
+    /// <summary>Connects to the first node of the list that answers.</summary>
+    public static Task<IConnection> Connect(RabbitMqOptions options, string clientName, CancellationToken cancel = default) =>
+        Factory(options, clientName).CreateConnectionAsync(Endpoints(options), cancel);
+
     /// <summary>Opens a connection, or explains in one line which setting is wrong (never the password).</summary>
     public static async Task<IConnection> Open(RabbitMqOptions options, string clientName, CancellationToken cancel = default)
     {
         IConnection? connection = null;
         try
         {
-            connection = await Factory(options, clientName).CreateConnectionAsync(cancel);
+            connection = await Connect(options, clientName, cancel);
 
             // RabbitMQ accepts the connection of an administrator to a vhost that does not exist
             // and refuses only the first channel: open one to find out now.

@@ -49,7 +49,8 @@ public static class BusRegistration
     /// MassTransit envelope, so any language can publish), pinned exchange names, publisher
     /// confirms, and the consumers every role added with <see cref="AddBusPart"/>.
     /// </summary>
-    public static IHostApplicationBuilder AddCampaignEventsBus(this IHostApplicationBuilder builder)
+    /// <param name="connectionName">The name the broker shows for this process's connection (status lists it with its node).</param>
+    public static IHostApplicationBuilder AddCampaignEventsBus(this IHostApplicationBuilder builder, string? connectionName = null)
     {
         var consumers = builder.Properties.TryGetValue(PartsKey, out var value) && value is List<Action<IBusRegistrationConfigurator>> parts
             ? parts
@@ -86,17 +87,39 @@ public static class BusRegistration
             x.UsingRabbitMq((context, cfg) =>
             {
                 var options = context.GetRequiredService<IOptions<RabbitMqOptions>>().Value;
-                cfg.Host(options.Host, (ushort)options.Port, options.VirtualHost, h =>
-                {
-                    h.Username(options.Username);
-                    h.Password(options.Password);
-                    h.PublisherConfirmation = true;
-                });
+                ConfigureHost(cfg, options, connectionName);
                 ConfigureWire(cfg);
                 cfg.ConfigureEndpoints(context);
             });
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The broker: one node (RabbitMq:Host/Port) or a cluster (RabbitMq:Hosts). With a cluster,
+    /// MassTransit connects to the first node of the list and, when its connection drops, to the
+    /// next one, round the list (SequentialEndpointResolver); the receive endpoints and publishes
+    /// go on there, the quorum queues being replicated on every node (docs/adr/0012).
+    /// </summary>
+    public static void ConfigureHost(IRabbitMqBusFactoryConfigurator cfg, RabbitMqOptions options, string? connectionName = null)
+    {
+        var nodes = options.Nodes();
+        cfg.Host(nodes[0].Host, (ushort)nodes[0].Port, options.VirtualHost, connectionName ?? $"campaign-events {Environment.ProcessId}", h =>
+        {
+            h.Username(options.Username);
+            h.Password(options.Password);
+            h.PublisherConfirmation = true;
+            if (options.IsCluster)
+            {
+                h.UseCluster(c =>
+                {
+                    foreach (var (host, port) in nodes)
+                    {
+                        c.Node($"{host}:{port}");
+                    }
+                });
+            }
+        });
     }
 
     /// <summary>Plain JSON and the pinned exchange names; shared by every bus the project builds.</summary>

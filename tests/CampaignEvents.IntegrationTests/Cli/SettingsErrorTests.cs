@@ -85,4 +85,17 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
 
         AssertOneLineError(result, "RabbitMq:VirtualHost");
     }
+
+    [Fact]
+    public async Task A_bad_broker_hosts_entry_stops_run_with_one_line()
+    {
+        var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Contacts"] = empty.Connection.ConnectionString,
+            ["RabbitMq__Hosts"] = "127.0.0.1:5681,127.0.0.1:not-a-port",
+            ["RabbitMq__Password"] = Secret,
+        });
+
+        AssertOneLineError(result, "RabbitMq:Hosts");
+    }
 }

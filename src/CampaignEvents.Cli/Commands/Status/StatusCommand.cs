@@ -53,7 +53,7 @@ static class StatusCommand
     public static Command Create()
     {
         var json = new Option<bool>("--json") { Description = "Print the status as JSON for machines." };
-        var command = new Command("status", "Show, per campaign, the local rows, the last applied version and time and the last reconciliation; the source's replication slot and its lag; the depth and consumers of the queues (from the RabbitMQ management API). Exit code 1 when a part does not answer.") { json };
+        var command = new Command("status", "Show, per campaign, the local rows, the last applied version and time and the last reconciliation; the source's replication slot and its lag; the depth, consumers, leader and replicas of the queues and which broker node each process is connected to (from the RabbitMQ management API). Exit code 1 when a part does not answer.") { json };
         command.SetAction((parse, cancel) => Failures.Guard(async () =>
         {
             var report = await Collect(Settings.Load(), cancel);
@@ -118,6 +118,7 @@ static class StatusCommand
 
         // the wait queues of contacts whose campaign is not there yet, one per back-off step (Sync:CampaignWaitIntervals)
         var (queues, brokerError) = await QueueDepths(rabbit, Queues.Concat(sync.CampaignWaits.Distinct().Order().Select(Topology.WaitQueue)), cancel);
+        var (connections, nodes) = brokerError is null ? await ConnectionsAndNodes(rabbit, cancel) : ([], []);
         return new StatusReport
         {
             LocalDatabase = DatabaseSettings.Describe(local),
@@ -128,6 +129,8 @@ static class StatusCommand
             Broker = rabbit.Describe(),
             BrokerError = brokerError,
             Queues = queues,
+            Connections = connections,
+            Nodes = nodes,
         };
     }
 
@@ -153,7 +156,9 @@ static class StatusCommand
 
                 response.EnsureSuccessStatusCode();
                 var queue = await response.Content.ReadFromJsonAsync<JsonElement>(cancel);
-                result.Add(new QueueStatus(name, true, Number(queue, "messages_ready"), Number(queue, "messages_unacknowledged"), (int)Number(queue, "consumers")));
+                result.Add(new QueueStatus(
+                    name, true, Number(queue, "messages_ready"), Number(queue, "messages_unacknowledged"), (int)Number(queue, "consumers"),
+                    Text(queue, "leader"), Names(queue, "members"), Names(queue, "online")));
             }
 
             return (result, null);
@@ -167,6 +172,57 @@ static class StatusCommand
             return (result, $"the management API at {http.BaseAddress} did not answer within 10 s");
         }
     }
+
+    /// <summary>
+    /// Which node each process of the vhost is connected to, and the cluster's nodes. Best effort:
+    /// the queues already told whether the management API answers, so a failure here leaves these empty.
+    /// </summary>
+    static async Task<(IReadOnlyList<ConnectionStatus>, IReadOnlyList<NodeStatus>)> ConnectionsAndNodes(RabbitMqOptions rabbit, CancellationToken cancel)
+    {
+        using var http = ManagementClient(rabbit);
+        var connections = new List<ConnectionStatus>();
+        var nodes = new List<NodeStatus>();
+        try
+        {
+            var listed = await http.GetFromJsonAsync<JsonElement>($"api/vhosts/{Uri.EscapeDataString(rabbit.VirtualHost)}/connections", cancel);
+            foreach (var c in listed.EnumerateArray())
+            {
+                var name = c.TryGetProperty("client_properties", out var client) ? Text(client, "connection_name") : null;
+                var peer = Text(c, "peer_host") is { } host ? $"{host}:{Number(c, "peer_port")}" : null;
+                connections.Add(new ConnectionStatus(name ?? Text(c, "name") ?? "?", Text(c, "node") ?? "?", peer));
+            }
+
+            foreach (var n in (await http.GetFromJsonAsync<JsonElement>("api/nodes?columns=name,running", cancel)).EnumerateArray())
+            {
+                nodes.Add(new NodeStatus(Text(n, "name") ?? "?", n.TryGetProperty("running", out var running) && running.ValueKind == JsonValueKind.True));
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancel.IsCancellationRequested)
+        {
+        }
+
+        return ([.. connections.OrderBy(c => c.Name, StringComparer.Ordinal)], [.. nodes.OrderBy(n => n.Name, StringComparer.Ordinal)]);
+    }
+
+    /// <summary>"3 of 3 online", naming the members that are not (the full lists are in --json).</summary>
+    static string Replicas(QueueStatus q)
+    {
+        if (q.Members is null)
+        {
+            return "-";
+        }
+
+        var offline = q.Members.Except(q.Online ?? []).ToList();
+        return $"{q.Members.Count - offline.Count} of {q.Members.Count} online" + (offline.Count > 0 ? $" ({string.Join(", ", offline)} down)" : "");
+    }
+
+    static string? Text(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    static IReadOnlyList<string>? Names(JsonElement json, string name) =>
+        json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? [.. value.EnumerateArray().Select(v => v.GetString() ?? "?")]
+            : null;
 
     /// <summary>The RabbitMQ management API (dashboard port), authenticated as the configured user.</summary>
     public static HttpClient ManagementClient(RabbitMqOptions rabbit)
@@ -229,13 +285,34 @@ static class StatusCommand
         }
         else
         {
-            var queues = new Table().AddColumns("queue", "ready", "unacked", "consumers");
+            var queues = new Table().AddColumns("queue", "ready", "unacked", "consumers", "leader", "replicas");
             foreach (var q in report.Queues)
             {
-                queues.AddRow(q.Name, q.Exists ? q.Ready.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "(not declared yet)", q.Unacknowledged.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), q.Consumers.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                queues.AddRow(
+                    q.Name,
+                    q.Exists ? q.Ready.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "(not declared yet)",
+                    q.Unacknowledged.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                    q.Consumers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    Markup.Escape(q.Leader ?? "-"),
+                    Markup.Escape(Replicas(q)));
             }
 
             AnsiConsole.Write(queues);
+            if (report.Nodes.Count > 1)
+            {
+                AnsiConsole.MarkupLine($"[bold]Cluster nodes[/] {Markup.Escape(string.Join(", ", report.Nodes.Select(n => n.Running ? n.Name : $"{n.Name} (down)")))}");
+            }
+
+            AnsiConsole.MarkupLine("[bold]Connections[/] (process → broker node)");
+            if (report.Connections.Count == 0)
+            {
+                AnsiConsole.WriteLine("  none");
+            }
+
+            foreach (var c in report.Connections)
+            {
+                AnsiConsole.MarkupLine($"  {Markup.Escape(c.Name)} → {Markup.Escape(c.Node)}");
+            }
         }
     }
 }

@@ -19,6 +19,12 @@ sealed record StatusReport
 
     public IReadOnlyList<QueueStatus> Queues { get; init; } = [];
 
+    /// <summary>The processes connected to the vhost and the broker node each is connected to.</summary>
+    public IReadOnlyList<ConnectionStatus> Connections { get; init; } = [];
+
+    /// <summary>The cluster's nodes and whether each is running (one node without a cluster).</summary>
+    public IReadOnlyList<NodeStatus> Nodes { get; init; } = [];
+
     /// <summary>True when every part answered.</summary>
     public bool Reachable => LocalError is null && SourceError is null && BrokerError is null;
 }
@@ -35,4 +41,12 @@ sealed record CampaignStatus(
 
 sealed record SlotStatus(string Name, bool Exists, bool Active, long? LagBytes, string? ConfirmedFlushLsn);
 
-sealed record QueueStatus(string Name, bool Exists, long Ready, long Unacknowledged, int Consumers);
+/// <param name="Leader">The node leading a quorum queue (null for a queue of another type).</param>
+/// <param name="Members">The nodes holding a replica of a quorum queue; <paramref name="Online"/> those of them up.</param>
+sealed record QueueStatus(string Name, bool Exists, long Ready, long Unacknowledged, int Consumers, string? Leader = null, IReadOnlyList<string>? Members = null, IReadOnlyList<string>? Online = null);
+
+/// <param name="Name">The name the process gave its connection (<c>campaign-events sync pid 1234</c>), else the broker's.</param>
+/// <param name="Node">The broker node it is connected to.</param>
+sealed record ConnectionStatus(string Name, string Node, string? Peer);
+
+sealed record NodeStatus(string Name, bool Running);
