@@ -2,8 +2,10 @@ using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Leadership;
 using CampaignEvents.Source.Polling;
 using CampaignEvents.Source.Preflight;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,6 +23,7 @@ public sealed partial class SourceAdapterService(
     IOptions<SourceOptions> options,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     IServiceProvider services,
+    IConfiguration configuration,
     BrokerTopology topology,
     IHostApplicationLifetime lifetime,
     ILogger<SourceAdapterService> logger) : BackgroundService
@@ -34,23 +37,51 @@ public sealed partial class SourceAdapterService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(500);
+        var standby = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             var started = DateTime.UtcNow;
+            AdapterLease? lease = null;
             try
             {
+                // one adapter per slot captures; the others wait as standbys (docs/adr/0004)
+                lease = await AdapterLease.TryAcquire(DatabaseSettings.Require(configuration, DatabaseSettings.Source).ConnectionString, options.Value.SlotName, stoppingToken);
+                if (lease is null)
+                {
+                    if (!standby)
+                    {
+                        LogStandby(options.Value.SlotName, options.Value.StandbyPollInterval.TotalSeconds);
+                        standby = true;
+                    }
+
+                    await Task.Delay(options.Value.StandbyPollInterval, stoppingToken);
+                    continue;
+                }
+
+                if (standby)
+                {
+                    LogTakingOver(options.Value.SlotName);
+                    standby = false;
+                }
+
+                using var capture = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
                 if (options.Value.Mode == CaptureMode.Polling)
                 {
-                    await services.GetRequiredService<PollingCapture>().Run(stoppingToken);
+                    await services.GetRequiredService<PollingCapture>().Run(capture.Token);
                 }
                 else
                 {
-                    await services.GetRequiredService<ReplicationCapture>().Run(stoppingToken);
+                    await services.GetRequiredService<ReplicationCapture>().Run(capture.Token);
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e) when (lease is not null && lease.Lost.IsCancellationRequested && e is OperationCanceledException or NpgsqlException)
+            {
+                // the lease's connection ended (source away, network cut): another adapter may capture now
+                LogLeaseLost(options.Value.SlotName);
             }
             catch (SettingsException e)
             {
@@ -61,6 +92,13 @@ public sealed partial class SourceAdapterService(
             }
             catch (Exception e)
             {
+                // release the slot's lease during the back-off, so a standby may take over meanwhile
+                if (lease is not null)
+                {
+                    await lease.DisposeAsync();
+                    lease = null;
+                }
+
                 // nothing past the last confirmed position was acknowledged: the restart re-sends it
                 if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1))
                 {
@@ -92,6 +130,13 @@ public sealed partial class SourceAdapterService(
 
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
             }
+            finally
+            {
+                if (lease is not null)
+                {
+                    await lease.DisposeAsync();
+                }
+            }
         }
     }
 
@@ -113,6 +158,15 @@ public sealed partial class SourceAdapterService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot declare the broker topology again: {Reason}")]
     partial void LogCannotRedeclare(string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Standby: another adapter captures replication slot {Slot}; taking over when it stops (asking every {Seconds:0.#} s, Source__StandbyPollInterval)")]
+    partial void LogStandby(string slot, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Taking over replication slot {Slot}: the adapter that captured it is gone; resuming from its last confirmed position")]
+    partial void LogTakingOver(string slot);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the lease of replication slot {Slot} (its source connection ended); capture stopped, trying to take it again")]
+    partial void LogLeaseLost(string slot);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Source adapter cannot capture: {Problem}")]
     partial void LogCannotCapture(string problem);

@@ -102,6 +102,13 @@ public sealed class SourceOptions
     /// </summary>
     public string IdColumn { get; set; } = "id";
 
+    /// <summary>
+    /// A standby adapter (another one captures this slot) asks this often whether the active one is
+    /// gone; the longest it takes to take over after the active adapter dies.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan StandbyPollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Rows per page: a cursor fetch of the initial snapshot, or a polling round.</summary>
     [Range(1, 1_000_000)]
     public int SnapshotPageSize { get; set; } = 10_000;

@@ -15,9 +15,15 @@ namespace CampaignEvents.IntegrationTests.Sync;
 /// </summary>
 public static class CampaignWait
 {
-    /// <summary>Short steps for tests (one wait queue, contact-changes-wait-1s), 60 of them: the flood never reaches the error queue here.</summary>
+    /// <summary>
+    /// Steps of 3 s (one wait queue, contact-changes-wait-3s), 40 of them: the flood never reaches
+    /// the error queue here, and it stays away long enough between looks that its round trips do
+    /// not crowd the consumer on a busy machine.
+    /// </summary>
+    public static readonly TimeSpan Step = TimeSpan.FromSeconds(3);
+
     public static Dictionary<string, string?> Steps() =>
-        Enumerable.Range(0, 60).ToDictionary(i => $"Sync:CampaignWaitIntervals:{i}", _ => (string?)"00:00:01");
+        Enumerable.Range(0, 40).ToDictionary(i => $"Sync:CampaignWaitIntervals:{i}", _ => (string?)Step.ToString());
 
     public static string Campaign(Guid id, string name = "late") =>
         $$"""{"eventId":"{{Guid.NewGuid()}}","id":"{{id}}","name":"{{name}}","type":"voice","status":"active","config":{},"version":1,"occurredAt":"2026-01-01T00:00:00Z"}""";
@@ -25,7 +31,7 @@ public static class CampaignWait
     public static IEnumerable<(string, string)> Flood(Guid campaign, int count, int firstPhone) =>
         Enumerable.Range(firstPhone, count).Select(i => (Topology.ContactChangedExchange, Changed(campaign, $"+1201555{i:0000}", 1)));
 
-    public static async Task<long> Waiting(IsolatedVhost vhost) => await vhost.MessagesReady(Topology.WaitQueue(TimeSpan.FromSeconds(1)));
+    public static async Task<long> Waiting(IsolatedVhost vhost) => await vhost.MessagesReady(Topology.WaitQueue(Step));
 }
 
 /// <summary>Each test hosts its own sync role on its own database and vhost, with the wait steps it needs.</summary>
@@ -53,10 +59,10 @@ public sealed class CampaignWaitTests
 
             await Eventually.Until(
                 async () => await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @known", new { known }) == 100,
-                TimeSpan.FromSeconds(20), "the 100 contacts of the known campaign applied behind the flood");
+                TimeSpan.FromSeconds(30), "the 100 contacts of the known campaign applied behind the flood");
             Assert.Equal(0, await Count(database.DataSource, "SELECT count(*) FROM contacts WHERE campaign_id = @late", new { late }));
             // the dashboard's figures lag by a few seconds
-            await Eventually.Until(async () => await CampaignWait.Waiting(vhost) > 0, TimeSpan.FromSeconds(20), "the flood seen waiting in contact-changes-wait-1s");
+            await Eventually.Until(async () => await CampaignWait.Waiting(vhost) > 0, TimeSpan.FromSeconds(20), "the flood seen waiting in contact-changes-wait-3s");
 
             // the campaign arrives; the waiting contacts come back by themselves
             await PublishRaw(broker, [(Topology.CampaignChangedExchange, CampaignWait.Campaign(late))]);
@@ -178,7 +184,7 @@ public sealed class CampaignWaitTests
             await Eventually.Until(async () => await Consumers(vhost, Topology.ContactChangesQueue) > 0, Deadline, () => $"the sync process consuming contact-changes; it wrote:\n{output}");
             await using var broker = await Connect(vhost.Rabbit);
             await PublishRaw(broker, CampaignWait.Flood(late, 2000, 0));
-            await Eventually.Until(async () => await CampaignWait.Waiting(vhost) > 0, TimeSpan.FromSeconds(20), "the flood seen waiting in contact-changes-wait-1s");
+            await Eventually.Until(async () => await CampaignWait.Waiting(vhost) > 0, TimeSpan.FromSeconds(20), "the flood seen waiting in contact-changes-wait-3s");
 
             var stopping = Stopwatch.StartNew();
             using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
@@ -189,7 +195,7 @@ public sealed class CampaignWaitTests
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(patience.Token);
             stopping.Stop();
-            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(8), $"SIGTERM took {stopping.Elapsed.TotalSeconds:0.0} s to end the sync process");
+            Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"SIGTERM took {stopping.Elapsed.TotalSeconds:0.0} s to end the sync process");
             Assert.Equal(0, process.ExitCode);
 
             // nothing of the flood was lost or given up on by the stop: its campaign arrives, a new consumer applies all of it
