@@ -33,6 +33,9 @@ sealed record CampaignStatus(
     string? LastReconciliation,
     DateTime? LastReconciledAt);
 
-sealed record SlotStatus(string Name, bool Exists, bool Active, long? LagBytes, string? ConfirmedFlushLsn);
+/// <param name="WalStatus">pg_replication_slots.wal_status: reserved, extended, unreserved or lost (invalidated).</param>
+/// <param name="FlushLagSeconds">pg_stat_replication.flush_lag of the adapter streaming the slot (the server's measure); null when none streams or it is caught up and idle.</param>
+/// <param name="SafeWalSizeBytes">WAL that may still be written before the slot is invalidated; null without max_slot_wal_keep_size.</param>
+sealed record SlotStatus(string Name, bool Exists, bool Active, long? LagBytes, string? ConfirmedFlushLsn, string? WalStatus = null, double? FlushLagSeconds = null, long? SafeWalSizeBytes = null);
 
 sealed record QueueStatus(string Name, bool Exists, long Ready, long Unacknowledged, int Consumers);
