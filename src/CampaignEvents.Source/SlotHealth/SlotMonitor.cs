@@ -23,7 +23,8 @@ public sealed partial class SlotMonitor : BackgroundService
     readonly TimeProvider clock;
     readonly ILogger<SlotMonitor> logger;
     readonly SemaphoreSlim reading = new(1, 1);
-    (SlotObservation Slot, DateTimeOffset At)? latest;
+    // replaced whole, never changed: a scrape on another thread reads one consistent reading
+    volatile Reading? latest;
 
     public SlotMonitor(
         [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
@@ -68,11 +69,13 @@ public sealed partial class SlotMonitor : BackgroundService
 
     SlotObservation? Fresh() => latest is { } l && clock.GetUtcNow() - l.At < settings.SlotStatusInterval ? l.Slot : null;
 
+    sealed record Reading(SlotObservation Slot, DateTimeOffset At);
+
     async Task<SlotObservation> Read(CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
         var slot = await SlotObservation.Read(connection, settings.SlotName, cancel);
-        latest = (slot, clock.GetUtcNow());
+        latest = new Reading(slot, clock.GetUtcNow());
         return slot;
     }
 

@@ -92,7 +92,7 @@ public sealed class SlotContinuityTests(IsolatedVhost vhost) : IClassFixture<Iso
                 {
                     await connection.ExecuteAsync("CREATE TABLE IF NOT EXISTS filler (g int, f text); INSERT INTO filler SELECT g, repeat('x', 500) FROM generate_series(1, 20000) g");
                     await connection.ExecuteAsync("SELECT pg_switch_wal()");
-                    await connection.ExecuteAsync("CHECKPOINT");
+                    await connection.ExecuteAsync("CHECKPOINT", commandType: System.Data.CommandType.Text);
                     return await connection.ExecuteScalarAsync<string?>("SELECT wal_status FROM pg_replication_slots WHERE slot_name = @slot", new { slot = world.Slot }) == "lost";
                 },
                 SlotPipeline.Deadline,

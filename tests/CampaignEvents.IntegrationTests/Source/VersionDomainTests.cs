@@ -34,6 +34,9 @@ public sealed class VersionDomainTests(IsolatedVhost vhost) : IClassFixture<Isol
             await local.ExecuteAsync("UPDATE contacts SET version = version + (1::bigint << 60)");
             await local.ExecuteAsync("UPDATE campaigns SET version = version + (1::bigint << 60)");
             await local.ExecuteAsync("INSERT INTO contact_tombstones (campaign_id, phone_number, version) VALUES (@campaign, '+14153000990', 1::bigint << 61)", new { campaign = campaigns[0] });
+
+            // a row the old cluster held and the new one never had: only the repair can delete it
+            await local.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number, metadata, version) VALUES (@campaign, '+14154000001', '{}', 1::bigint << 60)", new { campaign = campaigns[0] });
         }
 
         await SlotPipeline.ChangeWhileAway(world, campaigns[0]);
