@@ -32,6 +32,20 @@ static class SlotPipeline
         return host;
     }
 
+    /// <summary>The consumers (sync, reconcile) without the source adapter, which a test starts and stops on its own.</summary>
+    public static async Task<IHost> StartConsumers(SourceWorld world)
+    {
+        var settings = new Dictionary<string, string?>(world.Settings)
+        {
+            ["Reconciliation:Settle"] = "00:00:00.500",
+            ["Reconciliation:Interval"] = "00:00:00",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        var host = PipelineHost.CreateBuilder([Role.Sync, Role.Reconcile], settings).Build();
+        await host.StartAsync();
+        return host;
+    }
+
     public static async Task Stop(IHost host)
     {
         await host.StopAsync();
