@@ -19,6 +19,7 @@ public static class CliRoot
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ErrorsCommand.Create());
         root.Subcommands.Add(ReconcileCommand.Create());
+        root.Subcommands.Add(Commands.RebaseVersions.RebaseVersionsCommand.Create());
         root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.")
         {
             Commands.Bench.SyncBenchCommand.Create(),

@@ -1,6 +1,5 @@
-using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Configuration;
-using Microsoft.Extensions.DependencyInjection;
+using CampaignEvents.Source.SlotHealth;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -8,21 +7,16 @@ using Npgsql;
 namespace CampaignEvents.Source;
 
 /// <summary>
-/// Ready when the adapter's replication slot exists on the source and a connection streams from
-/// it; degraded while it is being created or re-connected, with its WAL lag in the description.
+/// Ready when the adapter's replication slot exists on the source, a connection streams from it,
+/// and its lag is below Source:MaxReadyLagBytes and Source:MaxReadyLag; unhealthy when it was
+/// invalidated (wal_status lost) or lags beyond them; degraded while it is being created or
+/// re-connected. The description carries wal_status and the lag in bytes and seconds. Reads the
+/// slot through <see cref="SlotMonitor"/>: at most one query per Source:SlotStatusInterval.
 /// </summary>
-sealed class ReplicationSlotHealthCheck(
-    [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
-    IOptions<SourceOptions> options) : IHealthCheck
+sealed class ReplicationSlotHealthCheck(SlotMonitor monitor, IOptions<SourceOptions> options) : IHealthCheck
 {
-    const string SlotSql = """
-        SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint
-        FROM pg_replication_slots WHERE slot_name = $1
-        """;
-
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var slot = options.Value.SlotName;
         if (options.Value.Mode == CaptureMode.Polling)
         {
             return HealthCheckResult.Healthy("polling mode: no replication slot");
@@ -30,19 +24,21 @@ sealed class ReplicationSlotHealthCheck(
 
         try
         {
-            await using var command = source.CreateCommand(SlotSql);
-            command.Parameters.AddWithValue(slot);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
+            var slot = await monitor.Current(cancellationToken);
+            if (!slot.Exists)
             {
-                return HealthCheckResult.Degraded($"replication slot {slot} not created yet");
+                return HealthCheckResult.Degraded($"replication slot {slot.Name} not created yet");
             }
 
-            var active = reader.GetBoolean(0);
-            var lag = reader.IsDBNull(1) ? 0 : reader.GetInt64(1);
-            return active
-                ? HealthCheckResult.Healthy($"replication slot {slot} streaming, {lag:N0} bytes of WAL behind")
-                : HealthCheckResult.Degraded($"replication slot {slot} exists but no adapter streams from it, {lag:N0} bytes of WAL behind");
+            if (monitor.Problem(slot) is { } problem)
+            {
+                return HealthCheckResult.Unhealthy(problem);
+            }
+
+            var description = slot.Describe(monitor.Lag.Seconds);
+            return slot.Active
+                ? HealthCheckResult.Healthy(description)
+                : HealthCheckResult.Degraded($"{description}: no adapter streams from it");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {

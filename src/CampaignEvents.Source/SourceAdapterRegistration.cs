@@ -1,7 +1,9 @@
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Continuity;
 using CampaignEvents.Source.Polling;
 using CampaignEvents.Source.Publishing;
+using CampaignEvents.Source.SlotHealth;
 using CampaignEvents.Source.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +22,9 @@ public static class SourceAdapterRegistration
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SourceMetrics>();
         builder.Services.AddSingleton<AdapterState>();
+        builder.Services.AddSingleton<VersionDomainGuard>();
+        builder.Services.AddSingleton<SlotMonitor>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SlotMonitor>());
         builder.Services.AddSingleton<IEventSink, BusEventSink>();
         builder.Services.AddSingleton<ReplicationCapture>();
         builder.Services.AddSingleton<PollingCapture>();

@@ -23,5 +23,15 @@ public sealed class SourceMetrics : IDisposable
 
     public Counter<long> SnapshotRows { get; }
 
+    /// <summary>
+    /// The slot's lag gauges (tag <c>slot</c>), read from the adapter's last reading of the slot:
+    /// a scrape never queries the source.
+    /// </summary>
+    public void ObserveSlotLag(Func<IEnumerable<Measurement<long>>> bytes, Func<IEnumerable<Measurement<double>>> seconds)
+    {
+        meter.CreateObservableGauge("campaign_events.source.slot_lag_bytes", bytes, "By", "WAL the replication slot holds back: the source's current WAL position minus the slot's confirmed position");
+        meter.CreateObservableGauge("campaign_events.source.slot_lag_seconds", seconds, "s", "How long ago the oldest change read from the slot but not yet confirmed by the broker committed (0 when none waits)");
+    }
+
     public void Dispose() => meter.Dispose();
 }

@@ -3,8 +3,10 @@ using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Continuity;
 using CampaignEvents.Source.Mapping;
 using CampaignEvents.Source.Publishing;
+using CampaignEvents.Source.SlotHealth;
 using CampaignEvents.Source.State;
 using Dapper;
 using Microsoft.Extensions.Configuration;
@@ -30,16 +32,14 @@ public sealed partial class ReplicationCapture(
     IConfiguration configuration,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     AdapterState state,
+    VersionDomainGuard domain,
+    SlotMonitor monitor,
     IEventSink sink,
     SourceMetrics metrics,
     ILogger<ReplicationCapture> logger)
 {
     /// <summary>Prefix of the logical decoding messages the adapter writes as heartbeats.</summary>
     public const string HeartbeatPrefix = "campaign-events-heartbeat";
-
-    const string SlotFacts = """
-        SELECT plugin, database, confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = @slot
-        """;
 
     const string PublicationTables = """
         SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = @publication
@@ -51,13 +51,17 @@ public sealed partial class ReplicationCapture(
     readonly SourceMapping mapping = new(options.Value);
     long lastActivityTicks = DateTime.UtcNow.Ticks;
 
-    string StateKey(string database) => $"replication:{database}:{settings.SlotName}";
+    string StateKey(string database) => StateKey(database, settings.SlotName);
+
+    /// <summary>The key of a slot's snapshot state in source_adapter_state.</summary>
+    internal static string StateKey(string database, string slot) => $"replication:{database}:{slot}";
 
     /// <summary>One capture session: returns only when cancelled; throws on any failure (the caller restarts from the slot).</summary>
     public async Task Run(CancellationToken cancel)
     {
         var connectionString = DatabaseSettings.Require(configuration, DatabaseSettings.Source);
         var key = StateKey(connectionString.Database ?? "");
+        await domain.Check(CaptureMode.Replication, cancel);
         await EnsurePublication(cancel);
 
         await using var replication = new LogicalReplicationConnection(connectionString.ConnectionString)
@@ -66,7 +70,7 @@ public sealed partial class ReplicationCapture(
         };
         await replication.Open(cancel);
 
-        if (!await EnsureSlot(replication, connectionString.Database ?? "", cancel))
+        if (!await EnsureSlot(replication, connectionString.Database ?? "", key, cancel))
         {
             // a new slot starts after whatever an older one (if any) had seen: only a snapshot closes the gap
             await state.ForgetSnapshotOf(key, cancel);
@@ -110,23 +114,41 @@ public sealed partial class ReplicationCapture(
         }
     }
 
-    /// <summary>True when the slot already existed (and belongs to this database and pgoutput).</summary>
-    async Task<bool> EnsureSlot(LogicalReplicationConnection replication, string database, CancellationToken cancel)
+    /// <summary>
+    /// True when the slot already existed and can stream (and belongs to this database and
+    /// pgoutput); false when it was created, so a snapshot must follow. A slot dropped after a
+    /// completed snapshot, or invalidated, is refused unless Source:RecreateSlot (docs/adr/0004).
+    /// </summary>
+    async Task<bool> EnsureSlot(LogicalReplicationConnection replication, string database, string key, CancellationToken cancel)
     {
+        SlotObservation slot;
         await using (var connection = await source.OpenConnectionAsync(cancel))
         {
-            var slot = await connection.QuerySingleOrDefaultAsync<(string? Plugin, string? Database, NpgsqlLogSequenceNumber? Confirmed)?>(
-                new CommandDefinition(SlotFacts, new { slot = settings.SlotName }, cancellationToken: cancel));
-            if (slot is { } s)
-            {
-                if (s.Plugin != "pgoutput" || s.Database != database)
+            slot = await SlotObservation.Read(connection, settings.SlotName, cancel);
+        }
+
+        if (slot.Exists && (slot.Plugin != "pgoutput" || slot.Database != database))
+        {
+            throw new SettingsException($"replication slot {settings.SlotName} on the source belongs to {slot.Database} / {slot.Plugin}, not to {database} / pgoutput: choose another Source__SlotName");
+        }
+
+        var snapshotCompleted = await state.CompletedSnapshot(key, cancel) is not null;
+        switch (SlotContinuity.Decide(slot, snapshotCompleted, settings.RecreateSlot))
+        {
+            case SlotDecision.Resume:
+                LogResuming(settings.SlotName, slot.ConfirmedFlushLsn ?? "?", slot.WalStatus ?? "?", slot.LagBytes ?? 0);
+                return true;
+            case SlotDecision.Refuse:
+                throw new SettingsException(SlotContinuity.Refusal(slot));
+            case SlotDecision.Recreate:
+                LogRecreating(settings.SlotName, slot.Lost ? "invalidated (wal_status lost)" : "dropped");
+                if (slot.Exists)
                 {
-                    throw new SettingsException($"replication slot {settings.SlotName} on the source belongs to {s.Database} / {s.Plugin}, not to {database} / pgoutput: choose another Source__SlotName");
+                    await using var connection = await source.OpenConnectionAsync(cancel);
+                    await connection.ExecuteAsync(new CommandDefinition("SELECT pg_drop_replication_slot(@slot)", new { slot = settings.SlotName }, cancellationToken: cancel));
                 }
 
-                LogResuming(settings.SlotName, s.Confirmed?.ToString() ?? "?");
-                return true;
-            }
+                break;
         }
 
         var created = await replication.CreatePgOutputReplicationSlot(settings.SlotName, temporarySlot: false, LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancel);
@@ -294,6 +316,7 @@ public sealed partial class ReplicationCapture(
                     {
                         var folded = Require(fold).Complete((ulong)commit.TransactionEndLsn);
                         fold = null;
+                        monitor.Lag.Read((ulong)commit.TransactionEndLsn, new DateTimeOffset(DateTime.SpecifyKind(commit.TransactionCommitTimestamp, DateTimeKind.Utc)));
                         await output.WriteAsync(folded, cancel);
                         break;
                     }
@@ -450,6 +473,7 @@ public sealed partial class ReplicationCapture(
             {
                 replication.SetReplicationStatus(new NpgsqlLogSequenceNumber(confirmed));
                 reported = confirmed;
+                monitor.Lag.Confirmed(confirmed);
             }
 
             if (publisher.PublishedChanges > published)
@@ -524,8 +548,11 @@ public sealed partial class ReplicationCapture(
     [LoggerMessage(Level = LogLevel.Information, Message = "Created replication slot {Slot} at {Lsn}")]
     partial void LogSlotCreated(string slot, string lsn);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming replication slot {Slot} from {Lsn}")]
-    partial void LogResuming(string slot, string lsn);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resuming replication slot {Slot} from {Lsn}: wal_status {WalStatus}, {LagBytes} bytes of WAL behind")]
+    partial void LogResuming(string slot, string lsn, string walStatus, long lagBytes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replication slot {Slot} was {What}: re-creating it and taking a new snapshot (Source:RecreateSlot); rows deleted at the source meanwhile stay locally until campaign-events reconcile --all --repair")]
+    partial void LogRecreating(string slot, string what);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Initial snapshot for slot {Slot} at consistent point {Lsn} starting")]
     partial void LogSnapshotStarting(string slot, string lsn);

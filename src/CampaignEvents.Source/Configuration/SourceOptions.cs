@@ -136,6 +136,33 @@ public sealed class SourceOptions
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Replication mode: re-create a replication slot that was dropped or invalidated
+    /// (<c>wal_status = lost</c>) and take a new snapshot. Without it the adapter refuses to start
+    /// on such a slot: the changes made while the slot was gone are lost to it, and a new snapshot
+    /// cannot see the rows deleted meanwhile (run <c>campaign-events reconcile --all --repair</c>
+    /// afterwards). It never touches a healthy slot, so leaving it on is harmless.
+    /// </summary>
+    public bool RecreateSlot { get; set; }
+
+    /// <summary>Replication mode: readiness (<c>/readyz</c>) fails when the slot holds more WAL than this many bytes.</summary>
+    [Range(1L, long.MaxValue, ErrorMessage = "Source:MaxReadyLagBytes must be a positive number of bytes")]
+    public long MaxReadyLagBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// Replication mode: readiness fails when the oldest change read from the slot but not yet
+    /// confirmed by the broker committed longer ago than this.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Source:MaxReadyLag must be between 00:00:01 and 7.00:00:00")]
+    public TimeSpan MaxReadyLag { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Replication mode: how often the adapter reads its slot's state (wal_status, lag) on the source
+    /// for readiness, metrics and logs; a scrape or <c>/readyz</c> never queries it more often.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "Source:SlotStatusInterval must be between 00:00:01 and 00:05:00")]
+    public TimeSpan SlotStatusInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Polling mode with a timestamp column: rows newer than now() minus this lag are left for the
     /// next round, so a transaction that commits a little after it stamped its rows is not skipped.
     /// </summary>

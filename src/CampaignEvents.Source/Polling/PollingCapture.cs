@@ -2,6 +2,7 @@ using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Continuity;
 using CampaignEvents.Source.Mapping;
 using CampaignEvents.Source.Publishing;
 using CampaignEvents.Source.State;
@@ -23,6 +24,7 @@ public sealed partial class PollingCapture(
     IOptions<SourceOptions> options,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     AdapterState state,
+    VersionDomainGuard domain,
     IEventSink sink,
     SourceMetrics metrics,
     ILogger<PollingCapture> logger)
@@ -40,6 +42,7 @@ public sealed partial class PollingCapture(
     {
         var database = new NpgsqlConnectionStringBuilder(source.ConnectionString).Database;
         var key = $"polling:{database}:{settings.SlotName}";
+        await domain.Check(CaptureMode.Polling, cancel);
         var positions = await state.Polling(key, cancel);
         var campaigns = await Table(mapping.Campaigns, cancel);
         var contacts = await Table(mapping.Contacts, cancel);

@@ -49,6 +49,7 @@ public static class SourcePreflight
         var target = DatabaseSettings.Require(configuration, DatabaseSettings.Source);
         await using var source = NpgsqlDataSource.Create(target);
         await CheckAsync(source, options, cancel);
+        await Continuity.SourceContinuity.CheckAsync(configuration, options, source, cancel);
     }
 
     /// <summary>Checks the source database against the options; throws <see cref="SettingsException"/> with one line.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.SlotHealth;
 using CampaignEvents.Sync.Configuration;
 using Dapper;
 using Microsoft.Extensions.Configuration;
@@ -41,13 +42,6 @@ static class StatusCommand
             SELECT outcome, finished_at FROM reconciliation_runs
             WHERE campaign_id = c.id ORDER BY started_at DESC LIMIT 1) r ON true
         ORDER BY c.name, c.id
-        """;
-
-    const string SlotSql = """
-        SELECT active,
-               pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag_bytes,
-               confirmed_flush_lsn::text AS confirmed_flush_lsn
-        FROM pg_replication_slots WHERE slot_name = @slot
         """;
 
     public static Command Create()
@@ -100,11 +94,8 @@ static class StatusCommand
             {
                 await using var connection = new NpgsqlConnection(target.ConnectionString);
                 await connection.OpenAsync(cancel);
-                var row = await connection.QuerySingleOrDefaultAsync<(bool Active, long? LagBytes, string? ConfirmedFlushLsn)?>(
-                    new CommandDefinition(SlotSql, new { slot = source.SlotName }, cancellationToken: cancel));
-                slot = row is { } r
-                    ? new SlotStatus(source.SlotName, true, r.Active, r.LagBytes, r.ConfirmedFlushLsn)
-                    : new SlotStatus(source.SlotName, false, false, null, null);
+                var s = await SlotObservation.Read(connection, source.SlotName, cancel);
+                slot = new SlotStatus(s.Name, s.Exists, s.Active, s.LagBytes, s.ConfirmedFlushLsn, s.WalStatus, s.FlushLagSeconds, s.SafeWalSizeBytes);
             }
             catch (NpgsqlException e)
             {
@@ -117,7 +108,7 @@ static class StatusCommand
         }
 
         // the wait queues of contacts whose campaign is not there yet, one per back-off step (Sync:CampaignWaitIntervals)
-        var (queues, brokerError) = await QueueDepths(rabbit, Queues.Concat(sync.CampaignWaits.Distinct().Order().Select(Topology.WaitQueue)), cancel);
+        var (queues, brokerError) = await QueueDepths(rabbit, WatchedQueues(sync), cancel);
         var (connections, nodes) = brokerError is null ? await ConnectionsAndNodes(rabbit, cancel) : ([], []);
         return new StatusReport
         {
@@ -134,7 +125,10 @@ static class StatusCommand
         };
     }
 
-    static async Task<(IReadOnlyList<QueueStatus>, string?)> QueueDepths(RabbitMqOptions rabbit, IEnumerable<string> queues, CancellationToken cancel)
+    /// <summary>The queues operators watch, with the wait queues of the configured back-off steps.</summary>
+    public static IEnumerable<string> WatchedQueues(SyncOptions sync) => Queues.Concat(sync.CampaignWaits.Distinct().Order().Select(Topology.WaitQueue));
+
+    public static async Task<(IReadOnlyList<QueueStatus> Queues, string? Error)> QueueDepths(RabbitMqOptions rabbit, IEnumerable<string> queues, CancellationToken cancel)
     {
         using var http = ManagementClient(rabbit);
         var result = new List<QueueStatus>();
@@ -275,7 +269,19 @@ static class StatusCommand
         }
         else if (report.Slot is { } slot)
         {
-            AnsiConsole.MarkupLine($"  {Markup.Escape(slot.Name)}: {(slot.Active ? "streaming" : "[yellow]no adapter connected[/]")}, lag {slot.LagBytes:N0} bytes of WAL, confirmed up to {slot.ConfirmedFlushLsn}");
+            var walStatus = slot.WalStatus switch
+            {
+                "lost" => "[red]lost[/]",
+                "unreserved" => "[yellow]unreserved[/]",
+                var w => Markup.Escape(w ?? "?"),
+            };
+            var time = slot.FlushLagSeconds is { } seconds ? $", flush lag {seconds:0.0} s" : "";
+            var safe = slot.SafeWalSizeBytes is { } bytes ? $", {bytes:N0} bytes of WAL before max_slot_wal_keep_size" : "";
+            AnsiConsole.MarkupLine($"  {Markup.Escape(slot.Name)}: {(slot.Active ? "streaming" : "[yellow]no adapter connected[/]")}, wal_status {walStatus}, lag {slot.LagBytes:N0} bytes of WAL{time}{safe}, confirmed up to {slot.ConfirmedFlushLsn}");
+            if (slot.WalStatus == "lost")
+            {
+                AnsiConsole.MarkupLine($"  [red]{Markup.Escape(SlotContinuity.Refusal(new SlotObservation(slot.Name, true, false, "lost", null, null, null, null, null, null)))}[/]");
+            }
         }
 
         AnsiConsole.MarkupLine($"[bold]Queues[/] {Markup.Escape(report.Broker)}");

@@ -39,7 +39,10 @@ sealed record CampaignStatus(
     string? LastReconciliation,
     DateTime? LastReconciledAt);
 
-sealed record SlotStatus(string Name, bool Exists, bool Active, long? LagBytes, string? ConfirmedFlushLsn);
+/// <param name="WalStatus">pg_replication_slots.wal_status: reserved, extended, unreserved or lost (invalidated).</param>
+/// <param name="FlushLagSeconds">pg_stat_replication.flush_lag of the adapter streaming the slot (the server's measure); null when none streams or it is caught up and idle.</param>
+/// <param name="SafeWalSizeBytes">WAL that may still be written before the slot is invalidated; null without max_slot_wal_keep_size.</param>
+sealed record SlotStatus(string Name, bool Exists, bool Active, long? LagBytes, string? ConfirmedFlushLsn, string? WalStatus = null, double? FlushLagSeconds = null, long? SafeWalSizeBytes = null);
 
 /// <param name="Leader">The node leading a quorum queue (null for a queue of another type).</param>
 /// <param name="Members">The nodes holding a replica of a quorum queue; <paramref name="Online"/> those of them up.</param>
