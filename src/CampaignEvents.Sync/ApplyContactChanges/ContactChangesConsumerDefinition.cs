@@ -28,7 +28,12 @@ public sealed class ContactChangesConsumerDefinition : ConsumerDefinition<Contac
     {
         endpointConfigurator.PrefetchCount = options.PrefetchCount;
 
-        // plain JSON (and a body without a content type) reaches the validation filter unparsed
+        // every body reaches the validation filter unparsed, whatever its content type says: the
+        // contract is JSON and the filter reads it strictly. Without the clear, the bus's envelope
+        // deserializer took application/vnd.masstransit+json and failed a valid event with
+        // "Value cannot be null. (Parameter 'envelope')" (docs/adr/0002, Sync/BadInputSuiteTests)
+        endpointConfigurator.ClearSerialization();
+        endpointConfigurator.AddSerializer(new ContactWireDeserializer());
         endpointConfigurator.AddDeserializer(new ContactWireDeserializer(), isDefault: true);
         if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
         {

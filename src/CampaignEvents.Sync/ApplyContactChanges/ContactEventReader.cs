@@ -72,16 +72,56 @@ public static class ContactEventReader
         return Read(KindOf(exchange, fields), fields, maxMetadataBytes);
     }
 
+    /// <summary>
+    /// How deep a body may nest (System.Text.Json's default, as the fast reader reads it): metadata
+    /// at most 63 levels in a single event, 61 in a batch item. Bounds the work one message costs.
+    /// </summary>
+    const int MaxDepth = 64;
+
     /// <summary>The body as a document, as lenient as MassTransit's raw JSON deserializer; not JSON is an invalid event.</summary>
     static JsonDocument ParseDocument(ReadOnlyMemory<byte> body)
     {
+        // "not JSON: The input does not contain any JSON tokens" would send the operator looking for a typo
+        if (body.IsEmpty)
+        {
+            throw new InvalidContactEventException("the body is empty (0 bytes): a contact event is a JSON object");
+        }
+
         try
         {
-            return JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return JsonDocument.Parse(body, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = MaxDepth });
         }
         catch (JsonException e)
         {
+            // JSON nested too deep is JSON: say what is wrong with it rather than "not JSON"
+            if (NestedDepth(body.Span) is var depth and > MaxDepth)
+            {
+                throw new InvalidContactEventException(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"the body is nested deeper than {MaxDepth} levels ({depth}), the most this consumer reads: metadata may nest at most {MaxDepth - 1} levels (in a batch item {MaxDepth - 3})"));
+            }
+
             throw new InvalidContactEventException($"the body is not JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>The depth of a body that is JSON at any depth, or -1 when it is not JSON (only read for a body already refused).</summary>
+    static int NestedDepth(ReadOnlySpan<byte> body)
+    {
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, MaxDepth = int.MaxValue });
+        var deepest = 0;
+        try
+        {
+            while (reader.Read())
+            {
+                deepest = Math.Max(deepest, reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0));
+            }
+
+            return deepest;
+        }
+        catch (JsonException)
+        {
+            return -1;
         }
     }
 

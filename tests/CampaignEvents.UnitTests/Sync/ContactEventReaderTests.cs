@@ -114,4 +114,29 @@ public sealed class ContactEventReaderTests
 
         Assert.Equal($"the body is not valid UTF-8 at byte {at}", error.Message);
     }
+
+    [Fact]
+    public void An_empty_body_is_refused_as_empty_not_as_a_JSON_syntax_error()
+    {
+        var e = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, ReadOnlyMemory<byte>.Empty, 65536));
+        Assert.Equal("the body is empty (0 bytes): a contact event is a JSON object", e.Message);
+    }
+
+    [Theory]
+    [InlineData(63, null)]
+    [InlineData(64, 65)]
+    [InlineData(1000, 1001)]
+    public void Metadata_nested_beyond_the_reader_limit_is_refused_with_its_depth_and_within_it_is_applied(int levels, int? refusedAt)
+    {
+        var nested = string.Concat(Enumerable.Repeat("{\"a\":", levels)) + "1" + new string('}', levels);
+        var body = System.Text.Encoding.UTF8.GetBytes(Change.Replace("""{"a":1}""", nested, StringComparison.Ordinal));
+        if (refusedAt is null)
+        {
+            Assert.Single(ContactEventReader.ReadBody(Topology.ContactChangedExchange, body, 1 << 20).Changes);
+            return;
+        }
+
+        var e = Assert.Throws<InvalidContactEventException>(() => ContactEventReader.ReadBody(Topology.ContactChangedExchange, body, 1 << 20));
+        Assert.StartsWith($"the body is nested deeper than 64 levels ({refusedAt}), the most this consumer reads", e.Message, StringComparison.Ordinal);
+    }
 }
