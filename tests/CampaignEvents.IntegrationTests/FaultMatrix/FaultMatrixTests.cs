@@ -11,7 +11,8 @@ namespace CampaignEvents.IntegrationTests.FaultMatrix;
 /// <summary>The rows of one run of the matrix, printed as a table and written to TestResults/fault-matrix.md when the collection ends.</summary>
 public sealed class FaultMatrixReport : IAsyncLifetime
 {
-    readonly List<string> rows = [];
+    // one table for both collections of the matrix (they run side by side); each writes it whole as it ends
+    static readonly List<string> rows = [];
 
     public void Add(string @case, long events, long duplicates, TimeSpan converged, string result)
     {
@@ -25,7 +26,13 @@ public sealed class FaultMatrixReport : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (rows.Count == 0)
+        string[] all;
+        lock (rows)
+        {
+            all = [.. rows];
+        }
+
+        if (all.Length == 0)
         {
             return;
         }
@@ -35,7 +42,7 @@ public sealed class FaultMatrixReport : IAsyncLifetime
             "",
             "| case | events | duplicates seen | time to converge | result |",
             "|---|---|---|---|---|",
-            .. rows,
+            .. all,
         ]);
         var folder = Repository.PathOf("TestResults");
         Directory.CreateDirectory(folder);
@@ -44,10 +51,18 @@ public sealed class FaultMatrixReport : IAsyncLifetime
     }
 }
 
+/// <summary>The faults of processes and connections; runs beside <see cref="FaultMatrixServersCollection"/>.</summary>
 [CollectionDefinition(Name)]
 public sealed class FaultMatrixCollection : ICollectionFixture<FaultMatrixReport>
 {
     public const string Name = "fault-matrix";
+}
+
+/// <summary>The faults of servers (each case stops a server of its own).</summary>
+[CollectionDefinition(Name)]
+public sealed class FaultMatrixServersCollection : ICollectionFixture<FaultMatrixReport>
+{
+    public const string Name = "fault-matrix-servers";
 }
 
 /// <summary>
@@ -61,10 +76,7 @@ public sealed class FaultMatrixCollection : ICollectionFixture<FaultMatrixReport
 [Trait("Category", "FaultMatrix")]
 public sealed class FaultMatrixTests(FaultMatrixReport report)
 {
-    static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
-
-    /// <summary>Soak mode: how long to repeat a case (0: once, as CI runs it).</summary>
-    static readonly TimeSpan Soak = TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("CE_SOAK_MINUTES") ?? "0", CultureInfo.InvariantCulture) / 9);
+    static readonly TimeSpan Deadline = MatrixCases.Deadline;
 
     [Fact]
     public Task Sync_consumer_killed_at_random_points_six_times() => Case("sync consumer SIGKILL ×6", new MatrixSetup(), async (world, _) =>
@@ -73,8 +85,8 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         for (var kill = 0; kill < 6; kill++)
         {
             // the first kills land during the initial sync (mid-batch), the others during the churn
-            var before = await LocalCount(world);
-            await Eventually.Until(async () => await LocalCount(world) > before + 2_000 || kill >= 3, Deadline, "the consumer makes progress before the next kill");
+            var before = await MatrixCases.LocalCount(world);
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > before + 2_000 || kill >= 3, Deadline, "the consumer makes progress before the next kill");
             await Task.Delay(random.Next(200, 1500));
             await MatrixWorld.Kill(world.Current("sync"));
             world.Start("sync");
@@ -93,13 +105,35 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         }
 
         await MatrixWorld.Kill(world.Current("source"));
-        Assert.False(await SnapshotCompleted(world), "the kill was meant to hit the snapshot, but it had completed");
+        Assert.False(await MatrixCases.SnapshotCompleted(world), "the kill was meant to hit the snapshot, but it had completed");
         world.Start("source");
-        await Eventually.Until(() => SnapshotCompleted(world), Deadline, () => $"the snapshot completed after the restart; the roles wrote:\n{world.Log}");
+        await Eventually.Until(() => MatrixCases.SnapshotCompleted(world), Deadline, () => $"the snapshot completed after the restart; the roles wrote:\n{world.Log}");
         await Task.Delay(1_000);
         await MatrixWorld.Kill(world.Current("source"));
         world.Start("source");
     });
+
+    [Fact]
+    public Task Connections_cut_and_stalled_between_consumer_and_broker_and_between_adapter_and_source() =>
+        Case("connections cut and stalled (proxy)", new MatrixSetup { ProxySource = true, ProxyBroker = true }, async (world, _) =>
+        {
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 10_000, Deadline, "the sync under way");
+            Assert.True(world.BrokerProxy!.CutAll() + world.SourceProxy!.CutAll() > 0, "no connection went through the proxies");
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 30_000, Deadline, () => $"the sync goes on after the cut; the roles wrote:\n{world.Log}");
+            await Task.WhenAll(world.BrokerProxy.Stall(TimeSpan.FromSeconds(8)), world.SourceProxy.Stall(TimeSpan.FromSeconds(8)));
+            world.BrokerProxy.CutAll();
+            world.SourceProxy.CutAll();
+        });
+
+    Task Case(string name, MatrixSetup setup, Func<MatrixWorld, Guid[], Task> fault) => MatrixCases.Case(report, name, setup, fault);
+}
+
+/// <summary>The matrix's server faults: RabbitMQ, the local and the source PostgreSQL, each a server of the case's own.</summary>
+[Collection(FaultMatrixServersCollection.Name)]
+[Trait("Category", "FaultMatrix")]
+public sealed class FaultMatrixServerTests(FaultMatrixReport report)
+{
+    static readonly TimeSpan Deadline = MatrixCases.Deadline;
 
     [Fact]
     public async Task RabbitMQ_node_restarted_while_adapter_and_consumers_are_connected()
@@ -107,7 +141,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         await using var broker = await ThrowawayRabbitMq.Start();
         await Case("RabbitMQ node restart", new MatrixSetup { Broker = broker }, async (world, _) =>
         {
-            await Eventually.Until(async () => await LocalCount(world) > 20_000, Deadline, "the sync under way");
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 20_000, Deadline, "the sync under way");
             await broker.StopServer();
             await broker.StartServer();
         });
@@ -119,7 +153,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         await using var local = await ThrowawayPostgres.Start();
         await Case("local PostgreSQL stopped 15 s", new MatrixSetup { LocalServer = local }, async (world, _) =>
         {
-            await Eventually.Until(async () => await LocalCount(world) > 20_000, Deadline, "the sync under way");
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 20_000, Deadline, "the sync under way");
             await local.StopServer();
             await Task.Delay(TimeSpan.FromSeconds(15));
             await local.StartServer();
@@ -143,7 +177,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         };
         await Case("local PostgreSQL down past the retry budget (20 s)", setup, async (world, _) =>
         {
-            await Eventually.Until(async () => await LocalCount(world) > 20_000, Deadline, "the sync under way");
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 20_000, Deadline, "the sync under way");
             await local.StopServer();
             await Task.Delay(TimeSpan.FromSeconds(20));
             await local.StartServer();
@@ -156,7 +190,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         await using var source = await ThrowawayPostgres.Start(walLevel: "logical");
         await Case("source PostgreSQL stopped 15 s", new MatrixSetup { SourceServer = source }, async (world, _) =>
         {
-            await Eventually.Until(() => SnapshotCompleted(world), Deadline, "the snapshot completed");
+            await Eventually.Until(() => MatrixCases.SnapshotCompleted(world), Deadline, "the snapshot completed");
             await source.StopServer();
             await Task.Delay(TimeSpan.FromSeconds(15));
             await source.StartServer();
@@ -164,35 +198,34 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
     }
 
     [Fact]
-    public Task Connections_cut_and_stalled_between_consumer_and_broker_and_between_adapter_and_source() =>
-        Case("connections cut and stalled (proxy)", new MatrixSetup { ProxySource = true, ProxyBroker = true }, async (world, _) =>
-        {
-            await Eventually.Until(async () => await LocalCount(world) > 10_000, Deadline, "the sync under way");
-            Assert.True(world.BrokerProxy!.CutAll() + world.SourceProxy!.CutAll() > 0, "no connection went through the proxies");
-            await Eventually.Until(async () => await LocalCount(world) > 30_000, Deadline, () => $"the sync goes on after the cut; the roles wrote:\n{world.Log}");
-            await Task.WhenAll(world.BrokerProxy.Stall(TimeSpan.FromSeconds(8)), world.SourceProxy.Stall(TimeSpan.FromSeconds(8)));
-            world.BrokerProxy.CutAll();
-            world.SourceProxy.CutAll();
-        });
-
-    [Fact]
     public async Task RabbitMQ_memory_alarm_blocks_publishers_then_the_flow_resumes()
     {
         await using var broker = await ThrowawayRabbitMq.Start();
         await Case("RabbitMQ memory alarm (10 s)", new MatrixSetup { Broker = broker }, async (world, _) =>
         {
-            await Eventually.Until(async () => await LocalCount(world) > 10_000, Deadline, "the sync under way");
+            await Eventually.Until(async () => await MatrixCases.LocalCount(world) > 10_000, Deadline, "the sync under way");
             await broker.Control("set_vm_memory_high_watermark", "0.000001");
             await Task.Delay(TimeSpan.FromSeconds(10));
             await broker.Control("set_vm_memory_high_watermark", "0.4");
         });
     }
 
+    Task Case(string name, MatrixSetup setup, Func<MatrixWorld, Guid[], Task> fault) => MatrixCases.Case(report, name, setup, fault);
+}
+
+/// <summary>What every case does around its fault.</summary>
+static class MatrixCases
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
+
+    /// <summary>Soak mode: how long to repeat a case (0: once, as CI runs it).</summary>
+    static readonly TimeSpan Soak = TimeSpan.FromMinutes(double.Parse(Environment.GetEnvironmentVariable("CE_SOAK_MINUTES") ?? "0", CultureInfo.InvariantCulture) / 4);
+
     /// <summary>
     /// Seeds the world, starts the adapter and one consumer, keeps the source changing while
     /// <paramref name="fault"/> runs, then stops the churn and checks everything; one row of the report.
     /// </summary>
-    async Task Case(string name, MatrixSetup setup, Func<MatrixWorld, Guid[], Task> fault)
+    public static async Task Case(FaultMatrixReport report, string name, MatrixSetup setup, Func<MatrixWorld, Guid[], Task> fault)
     {
         var until = DateTime.UtcNow + Soak;
         var round = 0;
@@ -230,7 +263,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         while (DateTime.UtcNow < until);
     }
 
-    static async Task<long> LocalCount(MatrixWorld world)
+    public static async Task<long> LocalCount(MatrixWorld world)
     {
         try
         {
@@ -244,7 +277,7 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         }
     }
 
-    static async Task<bool> SnapshotCompleted(MatrixWorld world)
+    public static async Task<bool> SnapshotCompleted(MatrixWorld world)
     {
         await using var connection = new NpgsqlConnection(world.LocalDb.ConnectionString);
         await connection.OpenAsync();

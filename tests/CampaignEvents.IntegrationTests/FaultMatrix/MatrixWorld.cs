@@ -303,7 +303,7 @@ sealed class MatrixWorld : IAsyncDisposable
     /// <summary>Waits until the local contacts and campaigns equal the source's, first by a digest of each side, then row by row.</summary>
     public async Task Converged(TimeSpan deadline)
     {
-        await Eventually.Until(async () => await Digest(SourceDb) == await Digest(LocalDb), deadline, () => $"local never reached the source's digest; the roles wrote:\n{Log}");
+        await Eventually.Until(async () => await Digest(SourceDb) == await Digest(LocalDb), deadline, () => Where().GetAwaiter().GetResult());
         var expected = await Rows(SourceDb);
         var actual = await Rows(LocalDb);
         if (!ContactAssert.SameContacts(expected.Contacts, actual.Contacts))
@@ -312,6 +312,38 @@ sealed class MatrixWorld : IAsyncDisposable
         }
 
         Xunit.Assert.Equal(expected.Campaigns, actual.Campaigns);
+    }
+
+    /// <summary>Where a case that did not converge stands: both digests, the queues, the slot, what the roles wrote.</summary>
+    async Task<string> Where()
+    {
+        var queues = new List<string>();
+        foreach (var queue in new[] { Topology.ContactChangesQueue, Topology.CampaignChangesQueue, Topology.ErrorQueue(Topology.ContactChangesQueue), Topology.WaitQueue(TimeSpan.Parse(WaitStep, CultureInfo.InvariantCulture)) })
+        {
+            try
+            {
+                queues.Add($"{queue} {await Depth(queue)}");
+            }
+            catch (Exception e) when (e is SettingsException or BrokerUnreachableException or OperationInterruptedException)
+            {
+                queues.Add($"{queue} ?");
+            }
+        }
+
+        string slot;
+        try
+        {
+            await using var connection = await Source.OpenConnectionAsync();
+            slot = await connection.ExecuteScalarAsync<string>(
+                "SELECT coalesce((SELECT 'slot active=' || active || ' confirmed ' || confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = @slot), 'no slot') || ', WAL at ' || pg_current_wal_lsn()",
+                new { slot = Slot }) ?? "";
+        }
+        catch (NpgsqlException e)
+        {
+            slot = $"source unreachable: {e.Message}";
+        }
+
+        return $"local never reached the source's digest: source {await Digest(SourceDb)}, local {await Digest(LocalDb)}; queues: {string.Join(", ", queues)}; {slot}; published {published.Items}; the roles wrote:\n{Log}";
     }
 
     const string DigestSql = """
