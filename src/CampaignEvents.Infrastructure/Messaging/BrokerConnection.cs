@@ -56,6 +56,16 @@ public static class BrokerConnection
 
             throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e)}", e);
         }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException && !cancel.IsCancellationRequested)
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+
+            // a broker that takes the connection but never answers (overloaded, or a proxy in the way)
+            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): it did not answer in time ({e.Message})", e);
+        }
     }
 
     static string Reason(Exception e)
