@@ -84,8 +84,17 @@ public static class ObservabilityRegistration
                 .AddMeter("MassTransit")
                 .AddPrometheusHttpListener(o =>
                 {
-                    o.Host = options.PrefixHost();
+                    o.Host = options.ListensOnAllInterfaces ? "localhost" : options.PrefixHost();
                     o.Port = options.MetricsPort;
+                    if (options.ListensOnAllInterfaces)
+                    {
+                        // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
+                        o.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add($"http://+:{options.MetricsPort}/");
+                        };
+                    }
                 }));
         }
 
