@@ -17,6 +17,14 @@ if ! command -v docker-compose >/dev/null 2>&1; then
     || echo "[infra] warning: docker-compose could not be installed; its test fails under CI=true" >&2
 fi
 
+# the contract and workflow checks run checkers from npm (installed by the tests into .stack/npm)
+if ! command -v npm >/dev/null 2>&1; then
+  echo "[infra] installing nodejs and npm (the AsyncAPI CLI and the workflow validator run on them)" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; } \
+    || echo "[infra] warning: npm could not be installed; the contract and workflow checks fail" >&2
+fi
+
 results="$repo/TestResults"
 rm -rf "$results"
 status=0

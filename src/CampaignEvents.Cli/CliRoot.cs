@@ -15,6 +15,7 @@ public static class CliRoot
         root.Subcommands.Add(Commands.Demo.DemoCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(HealthCommand.Create());
         root.Subcommands.Add(PublishCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         root.Subcommands.Add(ErrorsCommand.Create());

@@ -1,6 +1,7 @@
 using CampaignEvents.Infrastructure.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace CampaignEvents.Infrastructure.Database;
@@ -12,6 +13,9 @@ public static class DatabaseRegistration
     /// (<see cref="DatabaseSettings.Contacts"/>, <see cref="DatabaseSettings.Source"/>). Inject with
     /// <c>[FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource</c>. A setting is read when
     /// the first service that needs it is created, so a role only needs the databases it uses.
+    /// Npgsql logs through the host's logger factory (what Npgsql.DependencyInjection's
+    /// <c>AddNpgsqlDataSource</c> does; that package is not used here), so its warnings reach the same
+    /// console and JSON lines as ours. Parameter logging stays off: values are contacts' data.
     /// </summary>
     public static IHostApplicationBuilder AddCampaignEventsDatabases(this IHostApplicationBuilder builder)
     {
@@ -19,6 +23,7 @@ public static class DatabaseRegistration
         {
             builder.Services.AddKeyedSingleton(name, (provider, _) =>
                 new NpgsqlDataSourceBuilder(DatabaseSettings.Require(builder.Configuration, name).ConnectionString)
+                    .UseLoggerFactory(provider.GetRequiredService<ILoggerFactory>())
                     .Build());
         }
 

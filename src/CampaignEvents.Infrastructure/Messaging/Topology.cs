@@ -1,22 +1,25 @@
+using CampaignEvents.Contracts;
+
 namespace CampaignEvents.Infrastructure.Messaging;
 
 /// <summary>
 /// The names operators read in the RabbitMQ dashboard and upstream systems publish to. Short,
-/// kebab-case and stable: changing one is a breaking change of the public contract.
+/// kebab-case and stable: changing one is a breaking change of the public contract. The contract's
+/// exchanges have their home in <see cref="ContractNames"/> (the CampaignEvents.Contracts package).
 /// </summary>
 public static class Topology
 {
     /// <summary>Exchange for <c>ContactChanged</c> JSON.</summary>
-    public const string ContactChangedExchange = "contact-changed";
+    public const string ContactChangedExchange = ContractNames.ContactChangedExchange;
 
     /// <summary>Exchange for <c>ContactDeleted</c> JSON.</summary>
-    public const string ContactDeletedExchange = "contact-deleted";
+    public const string ContactDeletedExchange = ContractNames.ContactDeletedExchange;
 
     /// <summary>Exchange for <c>ContactChangeBatch</c> JSON (many changes per message).</summary>
-    public const string ContactChangeBatchExchange = "contact-change-batch";
+    public const string ContactChangeBatchExchange = ContractNames.ContactChangeBatchExchange;
 
     /// <summary>Exchange for <c>CampaignChanged</c> JSON.</summary>
-    public const string CampaignChangedExchange = "campaign-changed";
+    public const string CampaignChangedExchange = ContractNames.CampaignChangedExchange;
 
     /// <summary>The sync consumer's queue, bound to the three contact exchanges.</summary>
     public const string ContactChangesQueue = "contact-changes";
@@ -64,6 +67,5 @@ public static class Topology
     }
 
     /// <summary>The contract's exchanges, which upstream systems and the source adapter publish to.</summary>
-    public static readonly IReadOnlyList<string> ContractExchanges =
-        [ContactChangedExchange, ContactDeletedExchange, ContactChangeBatchExchange, CampaignChangedExchange];
+    public static readonly IReadOnlyList<string> ContractExchanges = ContractNames.Exchanges;
 }

@@ -9,14 +9,15 @@ namespace CampaignEvents.Infrastructure.Observability;
 
 /// <summary>
 /// Serves <c>/healthz</c> (the process is alive) and <c>/readyz</c> (every health check passes:
-/// databases, broker, replication slot) as JSON on loopback, for operators and orchestrators.
+/// databases, broker, replication slot) as JSON on <c>Observability:ListenAddress</c>, for operators
+/// and orchestrators (the container image's HEALTHCHECK asks <c>/readyz</c> through <c>campaign-events health</c>).
 /// </summary>
 sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ILogger<HealthEndpoint> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{options.Value.HealthPort}/");
+        listener.Prefixes.Add($"http://{options.Value.PrefixHost()}:{options.Value.HealthPort}/");
         try
         {
             listener.Start();
@@ -27,7 +28,7 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
             return;
         }
 
-        logger.LogInformation("Health on http://127.0.0.1:{Port}/healthz and /readyz", options.Value.HealthPort);
+        logger.LogInformation("Health on http://{Host}:{Port}/healthz and /readyz", options.Value.DisplayHost(), options.Value.HealthPort);
         using var registration = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using CampaignEvents.Infrastructure.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -18,7 +19,13 @@ public static class ObservabilityRegistration
         builder.Logging.ClearProviders();
         if (Console.IsOutputRedirected)
         {
-            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+            // log collectors sort and filter by these: an ISO 8601 UTC timestamp and the level on every line
+            builder.Logging.AddJsonConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                o.UseUtcTimestamp = true;
+            });
         }
         else
         {
@@ -40,9 +47,11 @@ public static class ObservabilityRegistration
     }
 
     /// <summary>
-    /// What <c>campaign-events run</c> serves an operator on loopback: Prometheus metrics of every
-    /// <c>CampaignEvents.*</c> meter and MassTransit's, and the health endpoints.
+    /// What <c>campaign-events run</c> serves an operator on <c>Observability:ListenAddress</c>
+    /// (loopback unless set): Prometheus metrics of every <c>CampaignEvents.*</c> meter and
+    /// MassTransit's, and the health endpoints.
     /// </summary>
+    /// <exception cref="SettingsException">Observability:ListenAddress is not an address to listen on.</exception>
     public static IHostApplicationBuilder AddOperatorEndpoints(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ObservabilityOptions>()
@@ -51,14 +60,19 @@ public static class ObservabilityRegistration
             .ValidateOnStart();
         var options = new ObservabilityOptions();
         builder.Configuration.GetSection(ObservabilityOptions.Section).Bind(options);
+        if (options.BindAddress() is null)
+        {
+            throw new SettingsException(
+                $"setting Observability:ListenAddress: '{options.ListenAddress}' is not an IP address to listen on (127.0.0.1 for this machine only, 0.0.0.0 for all interfaces)");
+        }
 
         // a second `run` on the machine (several sync consumers) keeps going without the endpoints
-        if (options.MetricsPort > 0 && !IsFree(options.MetricsPort, "MetricsPort"))
+        if (options.MetricsPort > 0 && !IsFree(options, options.MetricsPort, "MetricsPort"))
         {
             options.MetricsPort = 0;
         }
 
-        if (options.HealthPort > 0 && !IsFree(options.HealthPort, "HealthPort"))
+        if (options.HealthPort > 0 && !IsFree(options, options.HealthPort, "HealthPort"))
         {
             options.HealthPort = 0;
         }
@@ -70,8 +84,17 @@ public static class ObservabilityRegistration
                 .AddMeter("MassTransit")
                 .AddPrometheusHttpListener(o =>
                 {
-                    o.Host = "127.0.0.1";
+                    o.Host = options.ListensOnAllInterfaces ? "localhost" : options.PrefixHost();
                     o.Port = options.MetricsPort;
+                    if (options.ListensOnAllInterfaces)
+                    {
+                        // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
+                        o.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add($"http://+:{options.MetricsPort}/");
+                        };
+                    }
                 }));
         }
 
@@ -83,11 +106,11 @@ public static class ObservabilityRegistration
         return builder;
     }
 
-    static bool IsFree(int port, string setting)
+    static bool IsFree(ObservabilityOptions options, int port, string setting)
     {
         try
         {
-            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+            var probe = new System.Net.Sockets.TcpListener(options.BindAddress()!, port);
             probe.Start();
             probe.Stop();
             return true;
@@ -95,7 +118,7 @@ public static class ObservabilityRegistration
         catch (System.Net.Sockets.SocketException)
         {
             Console.Error.WriteLine(
-                $"warning: Observability:{setting}: port {port} on 127.0.0.1 is in use (another campaign-events run?); not served by this process. Set Observability__{setting} to a free port, or 0.");
+                $"warning: Observability:{setting}: port {port} on {options.DisplayHost()} is in use (another campaign-events run?); not served by this process. Set Observability__{setting} to a free port, or 0.");
             return false;
         }
     }

@@ -89,10 +89,10 @@ public sealed class TestStack
 
         try
         {
-            var postgres = new PostgreSqlBuilder("postgres:15")
+            var postgres = new PostgreSqlBuilder("postgres:15.15")
                 .WithCommand("-c", "wal_level=logical", "-c", "max_replication_slots=200", "-c", "max_wal_senders=200", "-c", "max_connections=400")
                 .Build();
-            var rabbit = new RabbitMqBuilder("rabbitmq:3.13-management").Build();
+            var rabbit = new RabbitMqBuilder("rabbitmq:4.1-management").Build();
             await Task.WhenAll(postgres.StartAsync(), rabbit.StartAsync());
             var broker = new Uri(rabbit.GetConnectionString());
             var credentials = broker.UserInfo.Split(':');

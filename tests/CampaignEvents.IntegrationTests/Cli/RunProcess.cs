@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using CampaignEvents.TestSupport;
+using CampaignEvents.TestSupport.Stack;
+
+namespace CampaignEvents.IntegrationTests.Cli;
+
+/// <summary>
+/// `campaign-events run --role sync` as a separate process on its own database and vhost, with its
+/// standard output redirected (so it logs JSON) and kept line by line, the way a container runs it.
+/// </summary>
+sealed class RunProcess : IAsyncDisposable
+{
+    readonly Process process;
+    readonly StringBuilder output = new();
+    readonly StringBuilder error = new();
+
+    RunProcess(Process process)
+    {
+        this.process = process;
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (error) { error.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public static RunProcess Start(IsolatedDatabase database, IsolatedVhost vhost, IReadOnlyDictionary<string, string?> settings)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Contacts"] = database.Connection.ConnectionString,
+            ["RabbitMq__Host"] = vhost.Rabbit.Host,
+            ["RabbitMq__Port"] = vhost.Rabbit.Port.ToString(CultureInfo.InvariantCulture),
+            ["RabbitMq__VirtualHost"] = vhost.Rabbit.VirtualHost,
+            ["RabbitMq__Username"] = vhost.Rabbit.Username,
+            ["RabbitMq__Password"] = vhost.Rabbit.Password,
+        };
+        foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        return new RunProcess(Process.Start(CliProcess.StartInfo(["run", "--role", "sync"], environment)) ?? throw new InvalidOperationException("dotnet did not start"));
+    }
+
+    public string Output { get { lock (output) { return output.ToString(); } } }
+
+    public string Error { get { lock (error) { return error.ToString(); } } }
+
+    public override string ToString() => $"--- stdout\n{Output}\n--- stderr\n{Error}";
+
+    /// <summary>SIGTERM, as a container runtime stops it; waits for the exit.</summary>
+    public async Task<int> Stop()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(patience.Token);
+        process.WaitForExit(); // flushes the redirected output
+        return process.ExitCode;
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>A TCP port free on every interface right now.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Any, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
