@@ -36,11 +36,26 @@ public sealed partial class SourceAdapterService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // the topology is declared and the bus started by hosted services registered after this one:
+        // capture publishes only once the whole host has started
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
         var delay = TimeSpan.FromMilliseconds(500);
         var standby = false;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var started = DateTime.UtcNow;
+            var sessionStarted = DateTime.UtcNow;
             AdapterLease? lease = null;
             try
             {
@@ -100,7 +115,7 @@ public sealed partial class SourceAdapterService(
                 }
 
                 // nothing past the last confirmed position was acknowledged: the restart re-sends it
-                if (DateTime.UtcNow - started > TimeSpan.FromMinutes(1))
+                if (DateTime.UtcNow - sessionStarted > TimeSpan.FromMinutes(1))
                 {
                     delay = TimeSpan.FromMilliseconds(500);
                 }

@@ -151,6 +151,9 @@ public sealed partial class ReplicationCapture(
                 break;
         }
 
+        // forgotten before the new slot exists: a crash between the two must still lead to a new
+        // snapshot, never to a resume from a new slot with the old snapshot counted as complete
+        await state.ForgetSnapshotOf(key, cancel);
         var created = await replication.CreatePgOutputReplicationSlot(settings.SlotName, temporarySlot: false, LogicalSlotSnapshotInitMode.NoExport, cancellationToken: cancel);
         LogSlotCreated(settings.SlotName, created.ConsistentPoint.ToString());
         return false;

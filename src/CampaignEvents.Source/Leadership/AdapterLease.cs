@@ -69,8 +69,9 @@ public sealed class AdapterLease : IAsyncDisposable
         catch (OperationCanceledException) when (disposed.IsCancellationRequested)
         {
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException or OperationCanceledException)
+        catch (Exception)
         {
+            // whatever broke the check, this adapter can no longer be sure it holds the lock
             await lost.CancelAsync();
         }
     }
@@ -78,10 +79,16 @@ public sealed class AdapterLease : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await disposed.CancelAsync();
-        await watching;
+        try
+        {
+            await watching;
+        }
+        finally
+        {
+            // closing the session releases the lock, whatever happened to the check
+            await connection.DisposeAsync();
+        }
 
-        // closing the session releases the lock
-        await connection.DisposeAsync();
         lost.Dispose();
         disposed.Dispose();
     }

@@ -99,7 +99,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseB
 
     /// <summary>A failure that trying again cannot cure, as opposed to a transient one (retried whole) or a stop.</summary>
     static bool IsRefusal(Exception e, CancellationToken cancel) =>
-        !TransientFailures.IsTransient(e) && e is not OperationCanceledException && !cancel.IsCancellationRequested;
+        TransientFailures.IsCausedByMessage(e) && !cancel.IsCancellationRequested;
 
     static bool IsRefused(ConsumeContext<ContactWire> item) => item.TryGetPayload<RefusedByDatabase>(out _);
 

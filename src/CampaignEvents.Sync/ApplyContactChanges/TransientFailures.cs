@@ -17,4 +17,20 @@ public static class TransientFailures
         TimeoutException => true,
         _ => e.InnerException is { } inner && IsTransient(inner),
     };
+
+    /// <summary>
+    /// A failure caused by the data of the message being written (PostgreSQL's data exceptions,
+    /// class 22; integrity violations, 23; program limits, 54), which trying again cannot cure:
+    /// the batch is split to find that message (docs/adr/0002). Any other database error (a
+    /// password rotated, a read-only standby, a missing table, a timeout) is about the database,
+    /// not the message: it is waited out by the circuit breaker, never a reason for the error queue.
+    /// </summary>
+    public static bool IsCausedByMessage(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState.StartsWith("22", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("23", StringComparison.Ordinal)
+            || pg.SqlState.StartsWith("54", StringComparison.Ordinal),
+        NpgsqlException or TimeoutException or OperationCanceledException => false,
+        _ => e.InnerException is { } inner ? IsCausedByMessage(inner) : true,
+    };
 }

@@ -109,6 +109,12 @@ public sealed class SyncOptionsValidation : IValidateOptions<SyncOptions>
             failures.Add("Sync:CampaignWaitIntervals must each lie between 10 ms and 1 day");
         }
 
+        // a change that waited longer than a delete's tombstone is kept could bring the contact back
+        if (options.CampaignWaitTotal >= options.TombstoneRetention)
+        {
+            failures.Add($"Sync:CampaignWaitIntervals add up to {options.CampaignWaitTotal}, which must stay below Sync:TombstoneRetention ({options.TombstoneRetention})");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

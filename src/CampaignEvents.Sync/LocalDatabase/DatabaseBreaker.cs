@@ -45,8 +45,9 @@ public sealed partial class DatabaseBreaker(
             {
                 return await work(cancel);
             }
-            catch (Exception e) when (TransientFailures.IsTransient(e) && !cancel.IsCancellationRequested)
+            catch (Exception e) when (!TransientFailures.IsCausedByMessage(e) && !cancel.IsCancellationRequested)
             {
+                // anything that is not the message's own fault is the database's: waited out
                 failures++;
                 if (failures <= settings.TransientRetryLimit)
                 {
@@ -100,14 +101,17 @@ public sealed partial class DatabaseBreaker(
             await Task.Delay(options.Value.BreakerProbeInterval);
             try
             {
-                await using var connection = await dataSource.OpenConnectionAsync();
+                // a probe that hangs must not hold the breaker open for ever
+                using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await using var connection = await dataSource.OpenConnectionAsync(patience.Token);
                 await using var command = connection.CreateCommand();
                 command.CommandText = "SELECT 1";
-                await command.ExecuteScalarAsync();
+                await command.ExecuteScalarAsync(patience.Token);
                 break;
             }
-            catch (Exception e) when (TransientFailures.IsTransient(e) || e is NpgsqlException)
+            catch (Exception e)
             {
+                // whatever the failure, the breaker stays open and the next probe asks again
                 LogStillAway(e.Message);
             }
         }
