@@ -58,8 +58,17 @@ public static class ContactRedirect
             headers.Set("MT-Fault-ConsumerType", typeof(ContactChangesConsumer).FullName);
         });
 
+    /// <summary>
+    /// Longest wait for the broker's confirm of a redirect. RabbitMQ.Client 7.2 can leave a confirm
+    /// pending for ever when the connection drops (rabbitmq/rabbitmq-dotnet-client#1930, docs/adr/0004):
+    /// without a bound, the message's prefetch slot, and in time the consumer, would wait for ever.
+    /// </summary>
+    static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(30);
+
     static async Task Send(ConsumeContext<ContactWire> context, string queue, Action<SendHeaders> headers)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        bounded.CancelAfter(ConfirmTimeout);
         // each of our queues has an exchange of its name bound to it (MassTransit's convention, and Topology's)
         var endpoint = await context.GetSendEndpoint(new Uri($"exchange:{queue}"));
         var exchange = OriginalExchange(context.ReceiveContext);
@@ -85,7 +94,7 @@ public static class ContactRedirect
             {
                 rabbit.Mandatory = true;
             }
-        }, context.CancellationToken);
+        }, bounded.Token);
     }
 
     /// <summary>The publisher's own headers travel with the message; the broker's, MassTransit's fault headers and ours are written fresh.</summary>
