@@ -69,7 +69,8 @@ public sealed class FaultMatrixServersCollection : ICollectionFixture<FaultMatri
 /// The fault matrix (issue "Fault matrix and bad-input suite"): each case syncs 50,000 contacts
 /// through the real pipeline, roles as separate processes, keeps the source changing while it
 /// injects one fault, then checks local = source row by row, <c>reconcile --all</c> exit 0, empty
-/// error and wait queues. Cases run one at a time (they kill processes and stop servers). The
+/// error and wait queues. A Task.Delay here is a fault's own length (a server down for 15 s, a stall
+/// of 8 s) or a random kill point, never a wait for an outcome: those poll with a deadline. The
 /// soak mode repeats the matrix: <c>CE_SOAK_MINUTES=30 bash infra/test.sh --filter Category=FaultMatrix</c>.
 /// </summary>
 [Collection(FaultMatrixCollection.Name)]
@@ -108,7 +109,10 @@ public sealed class FaultMatrixTests(FaultMatrixReport report)
         Assert.False(await MatrixCases.SnapshotCompleted(world), "the kill was meant to hit the snapshot, but it had completed");
         world.Start("source");
         await Eventually.Until(() => MatrixCases.SnapshotCompleted(world), Deadline, () => $"the snapshot completed after the restart; the roles wrote:\n{world.Log}");
-        await Task.Delay(1_000);
+
+        // then in the stream: once the churn's changes flow through the restarted adapter
+        var streamed = world.Published;
+        await Eventually.Until(() => Task.FromResult(world.Published > streamed + 100), Deadline, "changes streaming after the snapshot");
         await MatrixWorld.Kill(world.Current("source"));
         world.Start("source");
     });
