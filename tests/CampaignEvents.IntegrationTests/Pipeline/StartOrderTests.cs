@@ -171,28 +171,7 @@ sealed class SeparateRoles : IAsyncDisposable
             () => $"slot {World.Slot} confirmed past {now}; the roles wrote:\n{Output}");
     }
 
-    public async Task LocalEqualsSource(TimeSpan deadline)
-    {
-        var last = "";
-        await Eventually.Until(async () =>
-        {
-            var expected = await World.SourceContacts();
-            await using var local = new NpgsqlConnection(World.LocalDb.ConnectionString);
-            await local.OpenAsync();
-            var actual = (await local.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts"))
-                .Select(r => new ContactRow(r.CampaignId, r.PhoneNumber, JsonNode.Parse(r.Metadata)!.AsObject()))
-                .ToList();
-            try
-            {
-                return ContactAssert.SameContacts(expected, actual);
-            }
-            catch (Xunit.Sdk.XunitException e)
-            {
-                last = e.Message;
-                return false;
-            }
-        }, deadline, () => $"local contacts never matched the source: {last}\nthe roles wrote:\n{Output}");
-    }
+    public Task LocalEqualsSource(TimeSpan deadline) => World.LocalEqualsSource(deadline, context: () => $"\nthe roles wrote:\n{Output}");
 
     public async ValueTask DisposeAsync()
     {

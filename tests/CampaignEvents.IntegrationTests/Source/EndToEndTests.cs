@@ -58,26 +58,5 @@ public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedV
         }
     }
 
-    static async Task LocalEqualsSource(SourceWorld world)
-    {
-        var last = "";
-        await Eventually.Until(async () =>
-        {
-            var expected = await world.SourceContacts();
-            await using var local = new NpgsqlConnection(world.LocalDb.ConnectionString);
-            await local.OpenAsync();
-            var actual = (await local.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts"))
-                .Select(r => new ContactRow(r.CampaignId, r.PhoneNumber, JsonNode.Parse(r.Metadata)!.AsObject()))
-                .ToList();
-            try
-            {
-                return ContactAssert.SameContacts(expected, actual);
-            }
-            catch (Xunit.Sdk.XunitException e)
-            {
-                last = e.Message;
-                return false;
-            }
-        }, Deadline, () => $"local contacts never matched the source: {last}");
-    }
+    static Task LocalEqualsSource(SourceWorld world) => world.LocalEqualsSource(Deadline);
 }

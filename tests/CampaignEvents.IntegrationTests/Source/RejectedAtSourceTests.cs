@@ -101,28 +101,6 @@ public sealed class RejectedAtSourceTests(IsolatedVhost vhost) : IClassFixture<I
     }
 
     /// <summary>Local contacts equal the source's, less the oversized rows and the contacts of the rejected campaign.</summary>
-    static async Task LocalEqualsGoodSourceRows(SourceWorld world, Guid rejectedCampaign)
-    {
-        var last = "";
-        await Eventually.Until(async () =>
-        {
-            var expected = (await world.SourceContacts())
-                .Where(c => c.CampaignId != rejectedCampaign && !c.Metadata.ContainsKey("blob"))
-                .ToList();
-            await using var local = new NpgsqlConnection(world.LocalDb.ConnectionString);
-            await local.OpenAsync();
-            var actual = (await local.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts"))
-                .Select(r => new ContactRow(r.CampaignId, r.PhoneNumber, JsonNode.Parse(r.Metadata)!.AsObject()))
-                .ToList();
-            try
-            {
-                return ContactAssert.SameContacts(expected, actual);
-            }
-            catch (Xunit.Sdk.XunitException e)
-            {
-                last = e.Message;
-                return false;
-            }
-        }, Deadline, () => $"local contacts never matched the good source rows: {last}");
-    }
+    static Task LocalEqualsGoodSourceRows(SourceWorld world, Guid rejectedCampaign) =>
+        world.LocalEqualsSource(Deadline, c => c.CampaignId != rejectedCampaign && !c.Metadata.ContainsKey("blob"));
 }

@@ -171,6 +171,34 @@ public sealed class SourceWorld : IAsyncDisposable
             .Select(x => new ContactRow(x.r.CampaignId, x.e164!, JsonNode.Parse(x.r.Metadata)!.AsObject()))];
     }
 
+    /// <summary>
+    /// Waits until the local contacts equal the source's as the adapter maps them (only the rows
+    /// <paramref name="expected"/> keeps, when given); the failure names the first differences and
+    /// whatever <paramref name="context"/> adds.
+    /// </summary>
+    public async Task LocalEqualsSource(TimeSpan deadline, Func<ContactRow, bool>? expected = null, Func<string>? context = null)
+    {
+        var last = "";
+        await Eventually.Until(async () =>
+        {
+            var wanted = (await SourceContacts()).Where(expected ?? (_ => true)).ToList();
+            await using var local = new NpgsqlConnection(LocalDb.ConnectionString);
+            await local.OpenAsync();
+            var actual = (await local.QueryAsync<(Guid CampaignId, string PhoneNumber, string Metadata)>("SELECT campaign_id, phone_number, metadata::text FROM contacts"))
+                .Select(r => new ContactRow(r.CampaignId, r.PhoneNumber, JsonNode.Parse(r.Metadata)!.AsObject()))
+                .ToList();
+            try
+            {
+                return ContactAssert.SameContacts(wanted, actual);
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                last = e.Message;
+                return false;
+            }
+        }, deadline, () => $"local contacts never matched the source: {last}{context?.Invoke()}");
+    }
+
     /// <summary>Waits until the oracle (what was published) equals the source table.</summary>
     public async Task Converged(TimeSpan deadline)
     {
