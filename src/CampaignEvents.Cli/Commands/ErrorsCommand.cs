@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
 using Microsoft.Extensions.Configuration;
@@ -18,8 +20,14 @@ public static class ErrorsCommand
         var queue = new Option<string>("--queue") { Description = "The queue whose error queue (<queue>_error) to use.", DefaultValueFactory = _ => Topology.ContactChangesQueue };
         var limit = new Option<int>("--limit") { Description = "At most this many messages (0: all).", DefaultValueFactory = _ => 0 };
 
-        var show = new Command("show", "List the messages of <queue>_error with the reason each failed (header MT-Fault-Message); they stay in the queue.") { queue, limit };
-        show.SetAction((parse, cancel) => Failures.Guard(() => Show(Rabbit(), parse.GetValue(queue)!, parse.GetValue(limit), Console.Out, cancel)));
+        var json = new Option<bool>("--json") { Description = "Print the messages as JSON for scripts (whole bodies; fields in docs/json-output.md)." };
+        var show = new Command("show", "List the messages of <queue>_error with the reason each failed (header MT-Fault-Message); they stay in the queue. Piped, one tab-separated line per message.") { queue, limit, json };
+        show.SetAction((parse, cancel) => Failures.Guard(async () =>
+        {
+            var report = await Read(Rabbit(), parse.GetValue(queue)!, parse.GetValue(limit), cancel);
+            await Write(report, parse.GetValue(json), terminal: !Console.IsOutputRedirected, Console.Out);
+            return 0;
+        }));
 
         var replay = new Command("replay", "Move the messages of <queue>_error back to <queue> (without the fault headers) so the consumer tries them again; prints how many.") { queue, limit };
         replay.SetAction((parse, cancel) => Failures.Guard(async () =>
@@ -56,15 +64,16 @@ public static class ErrorsCommand
         }
     }
 
-    public static async Task<int> Show(RabbitMqOptions rabbit, string queue, int limit, TextWriter output, CancellationToken cancel)
+    /// <summary>Reads up to <paramref name="limit"/> messages of <c>&lt;queue&gt;_error</c> (0: all) and leaves them there, in order.</summary>
+    public static async Task<ErrorQueueReport> Read(RabbitMqOptions rabbit, string queue, int limit, CancellationToken cancel)
     {
         await using var connection = await Connect(rabbit, cancel);
         var waiting = await Waiting(connection, queue, cancel);
         limit = limit == 0 ? (int)waiting : Math.Min(limit, (int)waiting);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancel);
-        var shown = 0;
+        var messages = new List<ErrorMessage>();
         // read without acknowledging; closing the channel puts them all back in order
-        while (shown < limit)
+        while (messages.Count < limit)
         {
             var message = await channel.BasicGetAsync(Topology.ErrorQueue(queue), autoAck: false, cancel);
             if (message is null)
@@ -72,14 +81,42 @@ public static class ErrorsCommand
                 break;
             }
 
-            shown++;
-            var body = Encoding.UTF8.GetString(message.Body.Span);
-            await output.WriteLineAsync($"{shown}. {Header(message.BasicProperties, "MT-Fault-ExceptionType")}: {Header(message.BasicProperties, "MT-Fault-Message")}");
-            await output.WriteLineAsync($"   {(body.Length > 300 ? body[..300] + "..." : body)}");
+            var properties = message.BasicProperties;
+            messages.Add(new ErrorMessage(
+                messages.Count + 1,
+                Header(properties, "MT-Fault-ExceptionType"),
+                Header(properties, "MT-Fault-Message"),
+                Header(properties, "MT-Fault-Timestamp") is { Length: > 0 } at ? at : null,
+                properties.MessageId,
+                properties.ContentType,
+                Encoding.UTF8.GetString(message.Body.Span)));
         }
 
-        await output.WriteLineAsync($"{shown} message(s) in {Topology.ErrorQueue(queue)}");
-        return 0;
+        return new ErrorQueueReport(Topology.ErrorQueue(queue), waiting, messages);
+    }
+
+    /// <summary>
+    /// For people: each message's reason and the start of its body (two lines on a terminal, one
+    /// tab-separated line when piped: position, exception type, reason, body); for scripts: JSON.
+    /// </summary>
+    public static async Task Write(ErrorQueueReport report, bool json, bool terminal, TextWriter output)
+    {
+        if (json)
+        {
+            await output.WriteLineAsync(JsonSerializer.Serialize(report, JsonOutput));
+            return;
+        }
+
+        foreach (var m in report.Messages)
+        {
+            // the data's own line breaks and escapes (an ESC in a body) stay visible text, on a terminal too
+            var (type, reason, body) = (CommandOutput.OneLine(m.ExceptionType), CommandOutput.OneLine(m.Reason), CommandOutput.OneLine(m.Body.Length > 300 ? m.Body[..300] + "..." : m.Body));
+            await output.WriteLineAsync(terminal
+                ? $"{m.Position}. {type}: {reason}\n   {body}"
+                : string.Join('\t', m.Position.ToString(CultureInfo.InvariantCulture), type, reason, body));
+        }
+
+        await output.WriteLineAsync($"{report.Messages.Count} message(s) in {report.Queue}");
     }
 
     public static async Task<int> Replay(RabbitMqOptions rabbit, string queue, int limit, CancellationToken cancel)
@@ -119,8 +156,22 @@ public static class ErrorsCommand
         return moved;
     }
 
+    static readonly JsonSerializerOptions JsonOutput = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
     static string Header(IReadOnlyBasicProperties properties, string name) =>
         properties.Headers is { } headers && headers.TryGetValue(name, out var value)
             ? value switch { byte[] bytes => Encoding.UTF8.GetString(bytes), null => "", _ => value.ToString() ?? "" }
             : "";
 }
+
+/// <summary>What <c>errors show</c> read; also its <c>--json</c> shape (docs/json-output.md).</summary>
+/// <param name="Queue">The error queue read, <c>&lt;queue&gt;_error</c>.</param>
+/// <param name="Waiting">How many messages it held when the command looked (more than listed with <c>--limit</c>).</param>
+public sealed record ErrorQueueReport(string Queue, uint Waiting, IReadOnlyList<ErrorMessage> Messages);
+
+/// <param name="Position">1 for the message at the head of the queue.</param>
+/// <param name="ExceptionType">Header MT-Fault-ExceptionType: the kind of failure.</param>
+/// <param name="Reason">Header MT-Fault-Message: why it failed.</param>
+/// <param name="FaultedAt">Header MT-Fault-Timestamp (ISO 8601), when it was sent to the error queue; null when absent.</param>
+/// <param name="Body">The whole body as UTF-8 text, as the publisher sent it.</param>
+public sealed record ErrorMessage(int Position, string ExceptionType, string Reason, string? FaultedAt, string? MessageId, string? ContentType, string Body);

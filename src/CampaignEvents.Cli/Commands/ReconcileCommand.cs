@@ -224,43 +224,36 @@ public static class ReconcileOutput
     public static string Plain(CampaignReconciled r)
     {
         var lines = new List<string> { Summary(r) };
-        lines.AddRange(r.Drift.Select(d => string.Join('\t', d.Kind, d.PhoneNumber, $"local v{Show(d.LocalVersion)} {d.LocalMetadata ?? "-"}", $"source v{Show(d.SourceVersion)} {d.SourceMetadata ?? "-"}")));
-        lines.AddRange(r.Repaired.Select(d => string.Join('\t', "repaired", d.PhoneNumber, d.Kind)));
-        lines.AddRange(r.RejectedAtSource.Select(x => string.Join('\t', "rejected_at_source", x.RawPhone, x.Reason)));
+        lines.AddRange(r.Drift.Select(d => Tabbed(d.Kind, d.PhoneNumber, $"local v{Show(d.LocalVersion)} {d.LocalMetadata ?? "-"}", $"source v{Show(d.SourceVersion)} {d.SourceMetadata ?? "-"}")));
+        lines.AddRange(r.Repaired.Select(d => Tabbed("repaired", d.PhoneNumber, d.Kind)));
+        lines.AddRange(r.RejectedAtSource.Select(x => Tabbed("rejected_at_source", x.RawPhone, x.Reason)));
         return string.Join('\n', lines) + "\n";
     }
 
+    /// <summary>One line per key, fields separated by tabs; a tab or line break inside a field (a raw source phone) is written as an escape.</summary>
+    static string Tabbed(params string[] fields) => string.Join('\t', fields.Select(CommandOutput.OneLine));
+
     static void WriteTable(CampaignReconciled r, TextWriter output)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        var console = new CommandOutput(output, terminal: true);
         var color = r.Outcome switch
         {
             ReconciliationOutcomes.Consistent or ReconciliationOutcomes.Repaired => "green",
             _ => "red",
         };
-        console.MarkupLine($"[{color}]{Markup.Escape(Summary(r))}[/]");
+        console.Line($"[{color}]{Markup.Escape(Summary(r))}[/]");
         if (r.Drift.Count + r.Repaired.Count + r.RejectedAtSource.Count == 0)
         {
             return;
         }
 
-        var table = new Table().AddColumns("kind", "phone", "local version", "local metadata", "source version", "source metadata");
-        foreach (var d in r.Drift)
-        {
-            table.AddRow(Markup.Escape(d.Kind), Markup.Escape(d.PhoneNumber), Show(d.LocalVersion), Markup.Escape(Cut(d.LocalMetadata)), Show(d.SourceVersion), Markup.Escape(Cut(d.SourceMetadata)));
-        }
-
-        foreach (var d in r.Repaired)
-        {
-            table.AddRow("repaired", Markup.Escape(d.PhoneNumber), Show(d.LocalVersion), Markup.Escape(Cut(d.LocalMetadata)), Show(d.SourceVersion), Markup.Escape($"was {d.Kind}"));
-        }
-
-        foreach (var x in r.RejectedAtSource)
-        {
-            table.AddRow("rejected at source", Markup.Escape(x.RawPhone), "", "", "", Markup.Escape(x.Reason));
-        }
-
-        console.Write(table);
+        console.Table(
+            ["kind", "phone", "local version", "local metadata", "source version", "source metadata"],
+            [
+                .. r.Drift.Select(d => (IReadOnlyList<string>)[d.Kind, d.PhoneNumber, Show(d.LocalVersion), Cut(d.LocalMetadata), Show(d.SourceVersion), Cut(d.SourceMetadata)]),
+                .. r.Repaired.Select(d => (IReadOnlyList<string>)["repaired", d.PhoneNumber, Show(d.LocalVersion), Cut(d.LocalMetadata), Show(d.SourceVersion), $"was {d.Kind}"]),
+                .. r.RejectedAtSource.Select(x => (IReadOnlyList<string>)["rejected at source", CommandOutput.OneLine(x.RawPhone), "", "", "", x.Reason]),
+            ]);
     }
 
     static int Count(CampaignReconciled r, string kind) => r.Drift.Count(d => d.Kind == kind);

@@ -20,7 +20,7 @@ public sealed class ErrorReplayTests(SyncFixture fixture) : IClassFixture<SyncFi
         ]);
         await Eventually.Until(async () => (await Peek(fixture.Vhost, errorQueue)).Count == 3, TimeSpan.FromSeconds(30), "three messages of the unknown campaign in the error queue");
         var shown = new StringWriter();
-        await ErrorsCommand.Show(fixture.Vhost.Rabbit, Topology.ContactChangesQueue, 0, shown, CancellationToken.None);
+        await ErrorsCommand.Write(await ErrorsCommand.Read(fixture.Vhost.Rabbit, Topology.ContactChangesQueue, 0, CancellationToken.None), json: false, terminal: true, shown);
         Assert.Contains($"unknown campaign {campaign}", shown.ToString(), StringComparison.Ordinal);
         Assert.Contains("3 message(s) in contact-changes_error", shown.ToString(), StringComparison.Ordinal);
 

@@ -57,7 +57,7 @@ static class StatusCommand
             }
             else
             {
-                Print(report);
+                Print(report, CommandOutput.Standard());
             }
 
             return report.Reachable ? 0 : 1;
@@ -229,43 +229,43 @@ static class StatusCommand
     static long Number(JsonElement json, string name) =>
         json.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt64() : 0;
 
-    static void Print(StatusReport report)
+    /// <summary>For people: tables on a terminal, one line per row when piped (<see cref="CommandOutput"/>).</summary>
+    static void Print(StatusReport report, CommandOutput output)
     {
-        AnsiConsole.MarkupLine($"[bold]Local database[/] {Markup.Escape(report.LocalDatabase)}");
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        output.Line($"[bold]Local database[/] {Markup.Escape(report.LocalDatabase)}");
         if (report.LocalError is not null)
         {
-            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.LocalError)}");
+            output.Line($"  [red]unreachable:[/] {Markup.Escape(report.LocalError)}");
         }
         else if (report.Campaigns.Count == 0)
         {
-            AnsiConsole.WriteLine("  no campaigns yet");
+            output.Line("  no campaigns yet");
         }
         else
         {
-            var table = new Table().AddColumns("campaign", "name", "local rows", "tombstones", "last version", "last applied", "last reconciliation");
-            foreach (var c in report.Campaigns)
-            {
-                table.AddRow(
+            output.Table(
+                ["campaign", "name", "local rows", "tombstones", "last version", "last applied", "last reconciliation"],
+                report.Campaigns.Select(c => (IReadOnlyList<string>)
+                [
                     c.Id.ToString(),
-                    Markup.Escape(c.Name),
-                    c.LocalRows.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                    c.Tombstones.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                    c.LastVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-",
-                    c.LastAppliedAt?.ToString("u", System.Globalization.CultureInfo.InvariantCulture) ?? "-",
-                    c.LastReconciliation is null ? "never" : $"{c.LastReconciliation} at {c.LastReconciledAt:u}");
-            }
-
-            AnsiConsole.Write(table);
+                    c.Name,
+                    c.LocalRows.ToString("N0", culture),
+                    c.Tombstones.ToString("N0", culture),
+                    c.LastVersion?.ToString(culture) ?? "-",
+                    c.LastAppliedAt?.ToString("u", culture) ?? "-",
+                    c.LastReconciliation is null ? "never" : string.Create(culture, $"{c.LastReconciliation} at {c.LastReconciledAt:u}"),
+                ]));
         }
 
-        AnsiConsole.MarkupLine("[bold]Source replication slot[/]");
+        output.Line("[bold]Source replication slot[/]");
         if (report.SourceError is not null)
         {
-            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.SourceError)}");
+            output.Line($"  [red]unreachable:[/] {Markup.Escape(report.SourceError)}");
         }
         else if (report.Slot is { Exists: false } missing)
         {
-            AnsiConsole.MarkupLine($"  {Markup.Escape(missing.Name)}: not created yet (the source adapter creates it on first start)");
+            output.Line($"  {Markup.Escape(missing.Name)}: not created yet (the source adapter creates it on first start)");
         }
         else if (report.Slot is { } slot)
         {
@@ -275,50 +275,47 @@ static class StatusCommand
                 "unreserved" => "[yellow]unreserved[/]",
                 var w => Markup.Escape(w ?? "?"),
             };
-            var time = slot.FlushLagSeconds is { } seconds ? $", flush lag {seconds:0.0} s" : "";
-            var safe = slot.SafeWalSizeBytes is { } bytes ? $", {bytes:N0} bytes of WAL before max_slot_wal_keep_size" : "";
-            AnsiConsole.MarkupLine($"  {Markup.Escape(slot.Name)}: {(slot.Active ? "streaming" : "[yellow]no adapter connected[/]")}, wal_status {walStatus}, lag {slot.LagBytes:N0} bytes of WAL{time}{safe}, confirmed up to {slot.ConfirmedFlushLsn}");
+            var time = slot.FlushLagSeconds is { } seconds ? string.Create(culture, $", flush lag {seconds:0.0} s") : "";
+            var safe = slot.SafeWalSizeBytes is { } bytes ? string.Create(culture, $", {bytes:N0} bytes of WAL before max_slot_wal_keep_size") : "";
+            output.Line(string.Create(culture, $"  {Markup.Escape(slot.Name)}: {(slot.Active ? "streaming" : "[yellow]no adapter connected[/]")}, wal_status {walStatus}, lag {slot.LagBytes:N0} bytes of WAL{time}{safe}, confirmed up to {slot.ConfirmedFlushLsn}"));
             if (slot.WalStatus == "lost")
             {
-                AnsiConsole.MarkupLine($"  [red]{Markup.Escape(SlotContinuity.Refusal(new SlotObservation(slot.Name, true, false, "lost", null, null, null, null, null, null)))}[/]");
+                output.Line($"  [red]{Markup.Escape(SlotContinuity.Refusal(new SlotObservation(slot.Name, true, false, "lost", null, null, null, null, null, null)))}[/]");
             }
         }
 
-        AnsiConsole.MarkupLine($"[bold]Queues[/] {Markup.Escape(report.Broker)}");
+        output.Line($"[bold]Queues[/] {Markup.Escape(report.Broker)}");
         if (report.BrokerError is not null)
         {
-            AnsiConsole.MarkupLine($"  [red]unreachable:[/] {Markup.Escape(report.BrokerError)}");
+            output.Line($"  [red]unreachable:[/] {Markup.Escape(report.BrokerError)}");
+            return;
         }
-        else
+
+        output.Table(
+            ["queue", "ready", "unacked", "consumers", "leader", "replicas"],
+            report.Queues.Select(q => (IReadOnlyList<string>)
+            [
+                q.Name,
+                q.Exists ? q.Ready.ToString("N0", culture) : "(not declared yet)",
+                q.Unacknowledged.ToString("N0", culture),
+                q.Consumers.ToString(culture),
+                q.Leader ?? "-",
+                Replicas(q),
+            ]));
+        if (report.Nodes.Count > 1)
         {
-            var queues = new Table().AddColumns("queue", "ready", "unacked", "consumers", "leader", "replicas");
-            foreach (var q in report.Queues)
-            {
-                queues.AddRow(
-                    q.Name,
-                    q.Exists ? q.Ready.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "(not declared yet)",
-                    q.Unacknowledged.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
-                    q.Consumers.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    Markup.Escape(q.Leader ?? "-"),
-                    Markup.Escape(Replicas(q)));
-            }
+            output.Line($"[bold]Cluster nodes[/] {Markup.Escape(string.Join(", ", report.Nodes.Select(n => n.Running ? n.Name : $"{n.Name} (down)")))}");
+        }
 
-            AnsiConsole.Write(queues);
-            if (report.Nodes.Count > 1)
-            {
-                AnsiConsole.MarkupLine($"[bold]Cluster nodes[/] {Markup.Escape(string.Join(", ", report.Nodes.Select(n => n.Running ? n.Name : $"{n.Name} (down)")))}");
-            }
+        output.Line("[bold]Connections[/] (process → broker node)");
+        if (report.Connections.Count == 0)
+        {
+            output.Line("  none");
+        }
 
-            AnsiConsole.MarkupLine("[bold]Connections[/] (process → broker node)");
-            if (report.Connections.Count == 0)
-            {
-                AnsiConsole.WriteLine("  none");
-            }
-
-            foreach (var c in report.Connections)
-            {
-                AnsiConsole.MarkupLine($"  {Markup.Escape(c.Name)} → {Markup.Escape(c.Node)}");
-            }
+        foreach (var c in report.Connections)
+        {
+            output.Line($"  {Markup.Escape(c.Name)} → {Markup.Escape(c.Node)}");
         }
     }
 }
