@@ -54,30 +54,30 @@ public sealed class RabbitMqOptions : IValidatableObject
         : [.. Nodes().Select(n => n.Host).Distinct(StringComparer.OrdinalIgnoreCase).Select(h => (h, ManagementPort))];
 
     /// <summary>Where the broker is, without credentials: safe to print.</summary>
-    public string Describe() => IsCluster && TryParse(Hosts!, Port, out var nodes, out _)
+    public string Describe() => IsCluster && TryParseNodes(Hosts!, Port, out var nodes, out _)
         ? $"amqp://{string.Join(',', nodes.Select(n => $"{n.Host}:{n.Port}"))}/{VirtualHost} as {Username} (cluster)"
         : $"amqp://{Host}:{Port}/{VirtualHost} as {Username}";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (IsCluster && !TryParse(Hosts!, Port, out _, out var error))
+        if (IsCluster && !TryParseNodes(Hosts!, Port, out _, out var error))
         {
             yield return new ValidationResult($"RabbitMq:Hosts {error}", [nameof(Hosts)]);
         }
 
-        if (!string.IsNullOrWhiteSpace(ManagementHosts) && !TryParse(ManagementHosts, ManagementPort, out _, out var managementError))
+        if (!string.IsNullOrWhiteSpace(ManagementHosts) && !TryParseNodes(ManagementHosts, ManagementPort, out _, out var managementError))
         {
             yield return new ValidationResult($"RabbitMq:ManagementHosts {managementError}", [nameof(ManagementHosts)]);
         }
     }
 
     static IReadOnlyList<(string Host, int Port)> Parse(string list, int defaultPort, string setting) =>
-        TryParse(list, defaultPort, out var nodes, out var error)
+        TryParseNodes(list, defaultPort, out var nodes, out var error)
             ? nodes
             : throw new SettingsException($"setting {setting} {error}");
 
     /// <summary>Parses "host[:port],host[:port]"; the error says which entry is wrong and what a good one looks like.</summary>
-    static bool TryParse(string list, int defaultPort, out IReadOnlyList<(string Host, int Port)> nodes, out string error)
+    public static bool TryParseNodes(string list, int defaultPort, out IReadOnlyList<(string Host, int Port)> nodes, out string error)
     {
         var parsed = new List<(string, int)>();
         nodes = parsed;

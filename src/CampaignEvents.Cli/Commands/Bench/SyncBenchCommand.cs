@@ -11,6 +11,7 @@ using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Infrastructure.Phones;
 using CampaignEvents.Sync;
+using CampaignEvents.Sync.Configuration;
 using Dapper;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -35,30 +36,55 @@ public static class SyncBenchCommand
         var campaigns = new Option<int>("--campaigns") { Description = "Campaigns the changes are spread over.", DefaultValueFactory = _ => 10 };
         var batchSize = new Option<int>("--batch-size") { Description = "Changes per ContactChangeBatch message.", DefaultValueFactory = _ => 1000 };
         var perEvent = new Option<int>("--per-event-count") { Description = "Changes sent one per message (ContactChanged).", DefaultValueFactory = _ => 100_000 };
-        var naive = new Option<int>("--naive-count") { Description = "Changes written one INSERT … ON CONFLICT and one commit each.", DefaultValueFactory = _ => 20_000 };
-        var command = new Command("sync", "Measure the sync consumer end to end (publish → RabbitMQ → apply) against COPY and a naive upsert loop, on a throwaway database and vhost.")
+        var naive = new Option<int>("--naive-count") { Description = "Changes written one INSERT … ON CONFLICT and one commit each; 0 skips it.", DefaultValueFactory = _ => 20_000 };
+        var consumers = new Option<string?>("--consumers")
         {
-            count, campaigns, batchSize, perEvent, naive,
+            Description = "Also measure the --count changes applied by separate `campaign-events run --role sync` processes: comma-separated numbers of processes, e.g. 1,2,4 (one case each, per --brokers).",
+        };
+        var brokers = new Option<string[]>("--brokers")
+        {
+            Description = "The broker of the consumer processes, as RabbitMq:Hosts: comma-separated host[:port] of a node or of a cluster's nodes (consumer i connects first to node i). Repeat to measure several brokers in one run; the configured broker by default.",
+        };
+        var managementHosts = new Option<string[]>("--management-hosts")
+        {
+            Description = "The dashboards of each --brokers, as RabbitMq:ManagementHosts, once per --brokers in the same order; by default the configured ones for the configured broker, else the hosts on RabbitMq:ManagementPort.",
+        };
+        var command = new Command("sync", "Measure the sync consumer end to end (publish → RabbitMQ → apply) against COPY and a naive upsert loop, on a throwaway database and vhost; with --consumers, also 1, 2, 4 … consumer processes against one node or a cluster.")
+        {
+            count, campaigns, batchSize, perEvent, naive, consumers, brokers, managementHosts,
         };
         command.SetAction((parse, cancel) => Failures.Guard(() => Run(
-            parse.GetValue(count), parse.GetValue(campaigns), parse.GetValue(batchSize), parse.GetValue(perEvent), parse.GetValue(naive), cancel)));
+            parse.GetValue(count), parse.GetValue(campaigns), parse.GetValue(batchSize), parse.GetValue(perEvent), parse.GetValue(naive),
+            parse.GetValue(consumers), parse.GetValue(brokers) ?? [], parse.GetValue(managementHosts) ?? [], cancel)));
         return command;
     }
 
-    sealed record Row(Guid CampaignId, string Phone, string Metadata);
+    internal sealed record Row(Guid CampaignId, string Phone, string Metadata);
 
-    static async Task<int> Run(int count, int campaignCount, int batchSize, int perEventCount, int naiveCount, CancellationToken cancel)
+    static async Task<int> Run(
+        int count, int campaignCount, int batchSize, int perEventCount, int naiveCount,
+        string? consumersOption, string[] brokersOption, string[] managementOption, CancellationToken cancel)
     {
+        // every option is checked before a server is touched
+        ConsumerSeriesOptions.CheckCounts(count, campaignCount, batchSize, perEventCount, naiveCount);
+        var consumerCounts = ConsumerSeriesOptions.ParseConsumers(consumersOption);
+        if (consumerCounts.Count == 0 && (brokersOption.Length > 0 || managementOption.Length > 0))
+        {
+            throw new SettingsException("option --brokers / --management-hosts only apply with --consumers: give the numbers of consumer processes, for example --consumers 1,2,4");
+        }
+
         var configuration = Settings.Load();
         var server = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
         var rabbit = new RabbitMqOptions();
         configuration.GetSection(RabbitMqOptions.Section).Bind(rabbit);
+        var targets = consumerCounts.Count > 0 ? ConsumerSeriesOptions.ParseBrokers(brokersOption, managementOption, rabbit) : [];
+        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_{suffix}" };
         var vhost = $"ce-bench-{suffix}";
         using var management = ManagementApi.Client(rabbit);
 
-        Console.WriteLine($"bench sync: {count:N0} changes over {campaignCount} campaigns ({batchSize} per message), {perEventCount:N0} one per message, naive {naiveCount:N0}; {Environment.ProcessorCount} cores; database {database.Database}, vhost {vhost}");
+        Console.WriteLine($"bench sync: {count:N0} changes over {campaignCount} campaigns ({batchSize} per message), {perEventCount:N0} one per message, naive {naiveCount:N0}; {Environment.ProcessorCount} cores, load average {ProcStat.LoadAverage()}; database {database.Database}, vhost {vhost}");
         await Admin(server, $"CREATE DATABASE \"{database.Database}\"");
         (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
         (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
@@ -87,22 +113,45 @@ public static class SyncBenchCommand
             await Truncate(dataSource);
 
             var perEventRows = rows.Take(perEventCount).ToList();
-            var perEvent = await EndToEnd(database, benchRabbit, dataSource, perEventRows, 1, cancel);
-            Report("per event: one ContactChanged per message → sync consumer", perEventRows.Count, perEvent);
-            await Truncate(dataSource);
+            var perEvent = TimeSpan.Zero;
+            if (perEventRows.Count > 0)
+            {
+                perEvent = await EndToEnd(database, benchRabbit, dataSource, perEventRows, 1, cancel);
+                Report("per event: one ContactChanged per message → sync consumer", perEventRows.Count, perEvent);
+                await Truncate(dataSource);
+            }
 
             var naiveRows = rows.Take(naiveCount).ToList();
-            var naive = await Naive(dataSource, naiveRows, cancel);
-            Report("naive: one INSERT … ON CONFLICT + commit per change (no broker: its best case)", naiveRows.Count, naive);
+            var naive = TimeSpan.Zero;
+            if (naiveRows.Count > 0)
+            {
+                naive = await Naive(dataSource, naiveRows, cancel);
+                Report("naive: one INSERT … ON CONFLICT + commit per change (no broker: its best case)", naiveRows.Count, naive);
+            }
 
             var copyRate = count / copy.TotalSeconds;
             var batchedRate = count / batched.TotalSeconds;
-            var naiveRate = naiveRows.Count / naive.TotalSeconds;
-            var perEventRate = perEventRows.Count / perEvent.TotalSeconds;
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched time / COPY time: {batched.TotalSeconds / copy.TotalSeconds:0.00}× (target ≤ 2.5×)"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / naive rate: {batchedRate / naiveRate:0.0}× (target ≥ 10×)"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-event rate: {perEventRate:N0} changes/s (target ≥ 6,000); batched rate / COPY rate: {batchedRate / copyRate:0.00}"));
+            if (naiveRows.Count > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / naive rate: {batchedRate / (naiveRows.Count / naive.TotalSeconds):0.0}× (target ≥ 10×)"));
+            }
+
+            if (perEventRows.Count > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-event rate: {perEventRows.Count / perEvent.TotalSeconds:N0} changes/s (target ≥ 6,000)"));
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / COPY rate: {batchedRate / copyRate:0.00}"));
+
+            if (consumerCounts.Count > 0)
+            {
+                var series = await new ConsumerSeries(database, dataSource, rabbit, vhost, sync.CampaignWaits).Run(targets, consumerCounts, rows, batchSize, cancel);
+                ConsumerSeries.Table(series, copy, count);
+            }
+
+            Console.WriteLine($"load average at the end: {ProcStat.LoadAverage()}");
             return 0;
         }
         finally
@@ -206,23 +255,8 @@ public static class SyncBenchCommand
             {
                 HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost, UserName = rabbit.Username, Password = rabbit.Password,
             }.CreateConnectionAsync(cancel);
-
-            // our own sliding window instead of the client's default limiter (128 outstanding, throttled from 64)
-            await using var channel = await connection.CreateChannelAsync(
-                new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true, outstandingPublisherConfirmationsRateLimiter: null),
-                cancel);
-            var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
-            using var window = new SemaphoreSlim(perMessage == 1 ? 1000 : 20);
             var clock = Stopwatch.StartNew();
-            var pending = new List<Task>(messages.Count);
-            foreach (var (exchange, body) in messages)
-            {
-                await window.WaitAsync(cancel);
-                pending.Add(Publish(exchange, body));
-            }
-
-            await Task.WhenAll(pending);
-            var published = clock.Elapsed;
+            var published = await PublishAll(connection, messages, perMessage, clock, cancel);
             await applied.All(TimeSpan.FromSeconds(60), cancel);
             var done = clock.Elapsed;
 
@@ -236,18 +270,6 @@ public static class SyncBenchCommand
 
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  (published in {published.TotalSeconds:0.00} s, applied in {done.TotalSeconds:0.00} s)"));
             return done;
-
-            async Task Publish(string exchange, ReadOnlyMemory<byte> body)
-            {
-                try
-                {
-                    await channel.BasicPublishAsync(exchange, "", false, properties, body, cancel);
-                }
-                finally
-                {
-                    window.Release();
-                }
-            }
         }
         finally
         {
@@ -255,7 +277,40 @@ public static class SyncBenchCommand
         }
     }
 
-    static List<(string Exchange, ReadOnlyMemory<byte> Body)> Messages(List<Row> rows, int perMessage)
+    /// <summary>Publishes pre-built bodies, persistent, with publisher confirms; returns the clock's time when the last was confirmed.</summary>
+    internal static async Task<TimeSpan> PublishAll(IConnection connection, List<(string Exchange, ReadOnlyMemory<byte> Body)> messages, int perMessage, Stopwatch clock, CancellationToken cancel)
+    {
+        // our own sliding window instead of the client's default limiter (128 outstanding, throttled from 64)
+        await using var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true, outstandingPublisherConfirmationsRateLimiter: null),
+            cancel);
+        var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
+        using var window = new SemaphoreSlim(perMessage == 1 ? 1000 : 20);
+        clock.Restart();
+        var pending = new List<Task>(messages.Count);
+        foreach (var (exchange, body) in messages)
+        {
+            await window.WaitAsync(cancel);
+            pending.Add(Publish(exchange, body));
+        }
+
+        await Task.WhenAll(pending);
+        return clock.Elapsed;
+
+        async Task Publish(string exchange, ReadOnlyMemory<byte> body)
+        {
+            try
+            {
+                await channel.BasicPublishAsync(exchange, "", false, properties, body, cancel);
+            }
+            finally
+            {
+                window.Release();
+            }
+        }
+    }
+
+    internal static List<(string Exchange, ReadOnlyMemory<byte> Body)> Messages(List<Row> rows, int perMessage)
     {
         var occurredAt = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         var messages = new List<(string, ReadOnlyMemory<byte>)>(rows.Count / perMessage + 1);
@@ -270,7 +325,7 @@ public static class SyncBenchCommand
         return messages;
     }
 
-    static async Task Truncate(NpgsqlDataSource dataSource)
+    internal static async Task Truncate(NpgsqlDataSource dataSource)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync("TRUNCATE contacts, contact_tombstones");

@@ -1,0 +1,98 @@
+using System.Globalization;
+
+namespace CampaignEvents.Cli.Commands.Bench;
+
+/// <summary>
+/// CPU and memory of processes from Linux's <c>/proc</c>, for the consumer series: where two shared
+/// cores go (consumers, broker nodes, PostgreSQL backends, the bench). Elsewhere every figure is null.
+/// </summary>
+static class ProcStat
+{
+    /// <summary>USER_HZ: the unit of <c>/proc/*/stat</c> CPU times, 100 on every Linux the project runs on.</summary>
+    const double TicksPerSecond = 100;
+
+    /// <summary>User plus system CPU seconds of a process so far, or null when it is gone or unreadable.</summary>
+    public static double? CpuSeconds(int pid)
+    {
+        var stat = Read($"/proc/{pid}/stat");
+        if (stat is null)
+        {
+            return null;
+        }
+
+        // the command name may hold spaces and parentheses: fields are counted after the last ')'
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+    }
+
+    /// <summary>The busy and total CPU seconds of the whole machine (all cores) so far.</summary>
+    public static (double Busy, double Total)? Machine()
+    {
+        var line = Read("/proc/stat")?.Split('\n')[0];
+        if (line is null || !line.StartsWith("cpu ", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var ticks = line[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(8).Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        var total = ticks.Sum();
+        var idle = ticks[3] + ticks[4];
+        return ((total - idle) / TicksPerSecond, total / TicksPerSecond);
+    }
+
+    /// <summary>The peak resident set (VmHWM) of a process in MiB, or null.</summary>
+    public static double? PeakRssMiB(int pid)
+    {
+        var line = Read($"/proc/{pid}/status")?.Split('\n').FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? null : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+    }
+
+    /// <summary>The Erlang VMs (beam.smp) of the named RabbitMQ nodes (by RABBITMQ_NODENAME; reading it needs the same user or root).</summary>
+    public static IReadOnlyList<int> RabbitNodes(IReadOnlyCollection<string> nodeNames)
+    {
+        var pids = new List<int>();
+        foreach (var dir in SafeDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || Read($"/proc/{pid}/comm")?.Trim() != "beam.smp")
+            {
+                continue;
+            }
+
+            var environment = Read($"/proc/{pid}/environ")?.Split('\0') ?? [];
+            if (environment.Any(e => e.StartsWith("RABBITMQ_NODENAME=", StringComparison.Ordinal) && nodeNames.Contains(e["RABBITMQ_NODENAME=".Length..])))
+            {
+                pids.Add(pid);
+            }
+        }
+
+        return pids;
+    }
+
+    /// <summary>The load average line of the machine ("1.86 8.93 11.05"), or "?".</summary>
+    public static string LoadAverage() => string.Join(' ', (Read("/proc/loadavg") ?? "? ? ?").Split(' ').Take(3));
+
+    static IEnumerable<string> SafeDirectories(string path)
+    {
+        try
+        {
+            return Directory.GetDirectories(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    static string? Read(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
