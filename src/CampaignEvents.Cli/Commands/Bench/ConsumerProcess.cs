@@ -12,7 +12,8 @@ namespace CampaignEvents.Cli.Commands.Bench;
 /// </summary>
 sealed class ConsumerProcess : IAsyncDisposable
 {
-    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    // generous: on two busy cores a process that is starting may take seconds to answer
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     readonly Process process;
     readonly int metricsPort;
@@ -83,7 +84,7 @@ sealed class ConsumerProcess : IAsyncDisposable
             {
                 // not listening yet
             }
-            catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
                 // a slow answer while it starts
             }
@@ -97,11 +98,20 @@ sealed class ConsumerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>The rows its sync consumer upserted in committed batches (its counter campaign_events.sync.applied_rows).</summary>
-    public async Task<long> Applied(CancellationToken cancel)
+    /// <summary>The rows its sync consumer upserted in committed batches (its counter campaign_events.sync.applied_rows); null when it did not answer in time.</summary>
+    public async Task<long?> Applied(CancellationToken cancel)
     {
         Exited();
-        var text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"), cancel);
+        string text;
+        try
+        {
+            text = await Http.GetStringAsync(new Uri($"http://127.0.0.1:{metricsPort}/metrics"), cancel);
+        }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            return null;
+        }
+
         long applied = 0;
         foreach (var line in text.Split('\n'))
         {

@@ -52,6 +52,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
                 Console.WriteLine($"{broker.Label}: nodes {string.Join(", ", nodeNames)} ({brokerPids.Count} of them on this machine, by /proc); {Topology.ContactChangesQueue} led by {leader}");
                 foreach (var count in consumerCounts)
                 {
+                    Console.WriteLine($"  {count} consumer process(es) … (load average {ProcStat.LoadAverage()})");
                     var result = await Case(broker, options, count, brokerPids, rows, batchSize, logs, cancel);
                     Print(result);
                     results.Add(result);
@@ -145,9 +146,16 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
     {
         long seen = -1;
         var since = Stopwatch.StartNew();
+        var applied = new long[consumers.Count];
         while (true)
         {
-            var applied = await Task.WhenAll(consumers.Select(c => c.Applied(cancel)));
+            var answers = await Task.WhenAll(consumers.Select(c => c.Applied(cancel)));
+            for (var i = 0; i < answers.Length; i++)
+            {
+                // a process too busy to answer in time keeps its last count
+                applied[i] = answers[i] ?? applied[i];
+            }
+
             var sum = applied.Sum();
             if (sum >= expected)
             {
@@ -227,12 +235,13 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
     {
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"throughput per added consumer (COPY reference: {copyRows:N0} rows in {copy.TotalSeconds:0.00} s, {copyRows / copy.TotalSeconds:N0} rows/s):"));
-        Console.WriteLine($"{"consumers",9}  {"broker(s)",-48} {"rows",10} {"seconds",8} {"rows/s",9} {"time/COPY",9} {"rate/COPY",9}  {"peak RSS MiB (max / all)",24}");
+        var width = results.Max(r => r.Broker.Label.Length);
+        Console.WriteLine($"{"consumers",9}  {"broker(s)".PadRight(width)} {"rows",10} {"seconds",8} {"rows/s",9} {"time/COPY",9} {"rate/COPY",9}  {"peak RSS MiB (max / all)",24}");
         foreach (var r in results)
         {
             var rate = r.Rows / r.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Consumers,9}  {r.Broker.Label,-48} {r.Rows,10:N0} {r.Elapsed.TotalSeconds,8:0.00} {rate,9:N0} {r.Elapsed.TotalSeconds / copy.TotalSeconds,8:0.00}× {rate / (copyRows / copy.TotalSeconds),9:0.00}  {$"{Mib(r.PeakRssMaxMiB)} / {Mib(r.PeakRssSumMiB)}",24}"));
+                $"{r.Consumers,9}  {r.Broker.Label.PadRight(width)} {r.Rows,10:N0} {r.Elapsed.TotalSeconds,8:0.00} {rate,9:N0} {r.Elapsed.TotalSeconds / copy.TotalSeconds,8:0.00}× {rate / (copyRows / copy.TotalSeconds),9:0.00}  {$"{Mib(r.PeakRssMaxMiB)} / {Mib(r.PeakRssSumMiB)}",24}"));
         }
     }
 }
