@@ -21,6 +21,9 @@ public static class BrokerConnection
         Password = options.Password,
         ClientProvidedName = clientName,
         RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
+
+        // RabbitMQ.Client's default resolver shuffles the list on every connect: keep the configured order
+        EndpointResolverFactory = endpoints => new InOrder([.. endpoints]),
     };
 
     /// <summary>Every configured node (one without a cluster), in order: RabbitMQ.Client tries them until one accepts.</summary>
@@ -84,5 +87,11 @@ public static class BrokerConnection
         }
 
         return e.InnerException?.Message ?? e.Message;
+    }
+
+    /// <summary>The endpoints in the order given, tried one after another until one accepts.</summary>
+    sealed class InOrder(IReadOnlyList<AmqpTcpEndpoint> endpoints) : IEndpointResolver
+    {
+        public IEnumerable<AmqpTcpEndpoint> All() => endpoints;
     }
 }

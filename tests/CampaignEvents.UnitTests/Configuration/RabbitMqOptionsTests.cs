@@ -19,6 +19,19 @@ public sealed class RabbitMqOptionsTests
     }
 
     [Fact]
+    public void Plain_connections_try_the_nodes_in_the_configured_order_every_time()
+    {
+        // RabbitMQ.Client's default resolver shuffles the list: 20 tries in order would be chance once in 6^20
+        var options = new RabbitMqOptions { Hosts = "a:5681,b:5682,c:5683", Password = "secret" };
+        var resolver = BrokerConnection.Factory(options, "test").EndpointResolverFactory(BrokerConnection.Endpoints(options));
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(["a:5681", "b:5682", "c:5683"], resolver.All().Select(e => $"{e.HostName}:{e.Port}"));
+        }
+    }
+
+    [Fact]
     public void Hosts_list_the_nodes_in_order_with_the_port_defaulting_to_RabbitMq_Port()
     {
         var options = new RabbitMqOptions { Hosts = "10.0.0.1:5681, 10.0.0.2 ,10.0.0.3:5683", Port = 5672, Password = "secret" };

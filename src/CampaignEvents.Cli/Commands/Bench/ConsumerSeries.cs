@@ -19,7 +19,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
 {
     /// <summary>One case of the series.</summary>
     public sealed record Result(
-        int Consumers, BrokerTarget Broker, int Rows, TimeSpan Elapsed, TimeSpan Published, IReadOnlyList<long> AppliedPerProcess,
+        int Consumers, BrokerTarget Broker, string PublisherNode, int Rows, TimeSpan Elapsed, TimeSpan Published, IReadOnlyList<long> AppliedPerProcess,
         double? PeakRssMaxMiB, double? PeakRssSumMiB, Cpu Cpu, PostgresWaits.Summary Waits);
 
     /// <summary>CPU seconds over one case, by whom; null where /proc did not tell.</summary>
@@ -118,7 +118,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
 
             var wall = elapsed.TotalSeconds;
             return new Result(
-                count, broker, rows.Count, elapsed, published, applied,
+                count, broker, $"{connection.Endpoint.HostName}:{connection.Endpoint.Port}", rows.Count, elapsed, published, applied,
                 peaks.All(p => p is not null) ? peaks.Max() : null,
                 peaks.All(p => p is not null) ? peaks.Sum() : null,
                 new Cpu(
@@ -216,7 +216,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
     {
         var c = r.Cpu;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {r.Consumers} consumer process(es), {r.Broker.Label}: {r.Rows:N0} rows in {r.Elapsed.TotalSeconds:0.00} s (published in {r.Published.TotalSeconds:0.00} s), {r.Rows / r.Elapsed.TotalSeconds:N0} rows/s; applied per process {string.Join(" / ", r.AppliedPerProcess.Select(a => a.ToString("N0", CultureInfo.InvariantCulture)))}; peak RSS {Mib(r.PeakRssMaxMiB)} MiB max, {Mib(r.PeakRssSumMiB)} MiB in all"));
+            $"  {r.Consumers} consumer process(es), {r.Broker.Label}: {r.Rows:N0} rows in {r.Elapsed.TotalSeconds:0.00} s (published to {r.PublisherNode} in {r.Published.TotalSeconds:0.00} s), {r.Rows / r.Elapsed.TotalSeconds:N0} rows/s; applied per process {string.Join(" / ", r.AppliedPerProcess.Select(a => a.ToString("N0", CultureInfo.InvariantCulture)))}; peak RSS {Mib(r.PeakRssMaxMiB)} MiB max, {Mib(r.PeakRssSumMiB)} MiB in all"));
         var rest = c.MachineBusy is { } busy ? busy - (c.Consumers ?? 0) - (c.Broker ?? 0) - (c.Postgres ?? 0) - (c.Bench ?? 0) : (double?)null;
         var idle = c.MachineBusy is { } b2 && c.MachineTotal is { } t ? t - b2 : (double?)null;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
