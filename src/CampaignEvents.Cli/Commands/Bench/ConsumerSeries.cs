@@ -33,11 +33,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
         var results = new List<Result>();
         foreach (var broker in brokers)
         {
-            var options = new RabbitMqOptions
-            {
-                Hosts = broker.HostList, ManagementHosts = broker.ManagementList, Port = rabbit.Port, ManagementPort = rabbit.ManagementPort,
-                VirtualHost = vhost, Username = rabbit.Username, Password = rabbit.Password,
-            };
+            var options = Options(broker, rabbit, vhost);
             using var management = ManagementApi.Client(options);
             var nodeNames = await NodeNames(management, broker, cancel);
             (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
@@ -175,6 +171,29 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancel);
         }
     }
+
+    /// <summary>Checks, before anything is measured, that each broker's dashboards answer and belong to it.</summary>
+    public static async Task Check(IReadOnlyList<BrokerTarget> brokers, RabbitMqOptions rabbit, CancellationToken cancel)
+    {
+        foreach (var broker in brokers)
+        {
+            using var management = ManagementApi.Client(Options(broker, rabbit, rabbit.VirtualHost));
+            try
+            {
+                await NodeNames(management, broker, cancel);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new SettingsException($"option --management-hosts: the dashboard of --brokers {broker.HostList} at {management.BaseAddress} does not answer as user {rabbit.Username} ({e.StatusCode?.ToString() ?? e.Message})", e);
+            }
+        }
+    }
+
+    static RabbitMqOptions Options(BrokerTarget broker, RabbitMqOptions rabbit, string vhost) => new()
+    {
+        Hosts = broker.HostList, ManagementHosts = broker.ManagementList, Port = rabbit.Port, ManagementPort = rabbit.ManagementPort,
+        VirtualHost = vhost, Username = rabbit.Username, Password = rabbit.Password,
+    };
 
     /// <summary>The broker's node names serving the listed AMQP ports: also proves the dashboards belong to that broker.</summary>
     static async Task<IReadOnlyList<string>> NodeNames(HttpClient management, BrokerTarget broker, CancellationToken cancel)

@@ -79,6 +79,7 @@ public static class SyncBenchCommand
         configuration.GetSection(RabbitMqOptions.Section).Bind(rabbit);
         var targets = consumerCounts.Count > 0 ? ConsumerSeriesOptions.ParseBrokers(brokersOption, managementOption, rabbit) : [];
         var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        await ConsumerSeries.Check(targets, rabbit, cancel);
         var suffix = Guid.NewGuid().ToString("N")[..12];
         var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_{suffix}" };
         var vhost = $"ce-bench-{suffix}";
