@@ -16,7 +16,7 @@ public sealed class ReconciliationMetrics : IDisposable
 
     public const string DriftKeysName = "campaign_events.reconciliation.drift_keys";
 
-    readonly Counter<long> scheduledFailures;
+    long scheduledFailures;
     readonly Counter<long> runs;
 
     // the drift of each campaign's last run in this process; a later consistent or repaired run clears it
@@ -25,7 +25,8 @@ public sealed class ReconciliationMetrics : IDisposable
     public ReconciliationMetrics(IMeterFactory meters)
     {
         meter = meters.Create(MeterName);
-        scheduledFailures = meter.CreateCounter<long>(ScheduledFailuresName, "{failure}", "Scheduled reconciliations that failed (a server away, an error); each is tried again at the next interval");
+        // observed, so it is exported as 0 from the start: increase() and the dashboard see the series before the first failure
+        meter.CreateObservableCounter(ScheduledFailuresName, () => Interlocked.Read(ref scheduledFailures), "{failure}", "Scheduled reconciliations that failed (a server away, an error); each is tried again at the next interval");
         runs = meter.CreateCounter<long>(RunsName, "{run}", "Reconciliations finished, by outcome (consistent, drift, repaired)");
         meter.CreateObservableGauge(
             DriftKeysName,
@@ -48,7 +49,7 @@ public sealed class ReconciliationMetrics : IDisposable
         }
     }
 
-    public void ScheduledFailure() => scheduledFailures.Add(1);
+    public void ScheduledFailure() => Interlocked.Increment(ref scheduledFailures);
 
     public void Dispose() => meter.Dispose();
 }

@@ -78,6 +78,16 @@ public static class ObservabilityRegistration
             options.HealthPort = 0;
         }
 
+        // /readyz's checks as a gauge (campaign_events_health_ready), for the readiness alert
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<ReadinessMetrics>();
+        builder.Services.AddSingleton<IHealthCheckPublisher>(sp => sp.GetRequiredService<ReadinessMetrics>());
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(2);
+            o.Period = TimeSpan.FromSeconds(10);
+        });
+
         var otlp = OtlpExport.Read(options);
         if (otlp is { } traces)
         {

@@ -43,8 +43,12 @@ sealed class RunProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        return new RunProcess(Process.Start(CliProcess.StartInfo(["run", "--role", "sync"], environment)) ?? throw new InvalidOperationException("dotnet did not start"));
+        return Start(["run", "--role", "sync"], environment);
     }
+
+    /// <summary>The command with these arguments and this whole environment (e.g. <c>run</c> with every role).</summary>
+    public static RunProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment) =>
+        new(Process.Start(CliProcess.StartInfo(args, environment)) ?? throw new InvalidOperationException("dotnet did not start"));
 
     public string Output { get { lock (output) { return output.ToString(); } } }
 
