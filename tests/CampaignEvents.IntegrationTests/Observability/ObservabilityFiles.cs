@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using CampaignEvents.TestSupport;
+using YamlDotNet.RepresentationModel;
 
 namespace CampaignEvents.IntegrationTests.Observability;
 
@@ -17,10 +19,38 @@ static partial class ObservabilityFiles
     [GeneratedRegex(@"\b(campaign_events_[a-z0-9_]+|rabbitmq_[a-z0-9_]+)\b")]
     private static partial Regex MetricName();
 
+    /// <summary>The PromQL of every alert rule and every dashboard panel.</summary>
+    public static IEnumerable<string> Queries()
+    {
+        var yaml = new YamlStream();
+        using (var reader = File.OpenText(AlertRules))
+        {
+            yaml.Load(reader);
+        }
+
+        var groups = (YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode).Children[new YamlScalarNode("groups")];
+        foreach (var rule in groups.Cast<YamlMappingNode>().SelectMany(g => (YamlSequenceNode)g.Children[new YamlScalarNode("rules")]).Cast<YamlMappingNode>())
+        {
+            yield return rule.Children[new YamlScalarNode("expr")].ToString();
+        }
+
+        using var dashboard = JsonDocument.Parse(File.ReadAllText(Dashboard));
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            if (panel.TryGetProperty("targets", out var targets))
+            {
+                foreach (var target in targets.EnumerateArray())
+                {
+                    yield return target.GetProperty("expr").GetString()!;
+                }
+            }
+        }
+    }
+
     /// <summary>Every metric name with <paramref name="prefix"/> that the alert rules or the dashboard query.</summary>
     public static IReadOnlyList<string> ReferencedMetrics(string prefix) =>
-        [.. new[] { AlertRules, Dashboard }
-            .SelectMany(file => MetricName().Matches(File.ReadAllText(file)).Select(m => m.Value))
+        [.. Queries()
+            .SelectMany(query => MetricName().Matches(query).Select(m => m.Value))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
             .Distinct()
             .Order()];
