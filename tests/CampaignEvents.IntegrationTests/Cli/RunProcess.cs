@@ -81,6 +81,22 @@ sealed class RunProcess : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>The status an endpoint of the process answers (/readyz, /metrics), or null when nothing answers.</summary>
+    public static async Task<HttpStatusCode?> Status(string url)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(url);
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>A TCP port free on every interface right now.</summary>
     public static int FreePort()
     {

@@ -52,7 +52,7 @@ public sealed class OperatorMetricsTests(IsolatedVhost vhost) : IClassFixture<Is
         environment["Reconciliation__Settle"] = "00:00:00.5";
         await using var run = RunProcess.Start(["run"], environment);
 
-        await Eventually.Until(async () => await Status($"http://127.0.0.1:{healthPort}/readyz") == HttpStatusCode.OK, Deadline, () => $"/readyz 200; the process wrote:\n{run}");
+        await Eventually.Until(async () => await RunProcess.Status($"http://127.0.0.1:{healthPort}/readyz") == HttpStatusCode.OK, Deadline, () => $"/readyz 200; the process wrote:\n{run}");
         await world.LocalEqualsSource(Deadline, context: () => $"\n{run}");
 
         // streamed changes: their occurredAt is the source commit's time
@@ -129,19 +129,6 @@ public sealed class OperatorMetricsTests(IsolatedVhost vhost) : IClassFixture<Is
             await source.ExecuteAsync(
                 "INSERT INTO contacts (campaign_id, phone_number, metadata) VALUES (@campaign, @phone, @metadata::jsonb)",
                 new { campaign, phone = $"+1201555{100 + i:0000}", metadata = $$"""{"n": {{i}}}""" });
-        }
-    }
-
-    static async Task<HttpStatusCode?> Status(string url)
-    {
-        try
-        {
-            using var response = await Http.GetAsync(url);
-            return response.StatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return null;
         }
     }
 }
