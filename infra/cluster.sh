@@ -13,7 +13,7 @@
 #
 # Ports and names may be overridden in the environment (the tests start their own cluster on free
 # ports): CE_CLUSTER_STATE, CE_CLUSTER_PREFIX, CE_CLUSTER_AMQP_PORTS, CE_CLUSTER_MGMT_PORTS,
-# CE_CLUSTER_DIST_PORTS (space-separated, one per node).
+# CE_CLUSTER_DIST_PORTS, CE_CLUSTER_PROMETHEUS_PORTS (space-separated, one per node).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -22,12 +22,15 @@ source "$here/lib.sh"
 : "${CE_CLUSTER_AMQP_PORTS:=5681 5682 5683}"
 : "${CE_CLUSTER_MGMT_PORTS:=15681 15682 15683}"
 : "${CE_CLUSTER_DIST_PORTS:=25681 25682 25683}"
+# rabbitmq_prometheus of each node (the single node of infra/up.sh has 15692)
+: "${CE_CLUSTER_PROMETHEUS_PORTS:=15791 15792 15793}"
 read -r -a amqp_ports <<< "$CE_CLUSTER_AMQP_PORTS"
 read -r -a mgmt_ports <<< "$CE_CLUSTER_MGMT_PORTS"
 read -r -a dist_ports <<< "$CE_CLUSTER_DIST_PORTS"
+read -r -a prometheus_ports <<< "$CE_CLUSTER_PROMETHEUS_PORTS"
 count=${#amqp_ports[@]}
-[ "$count" -ge 1 ] && [ ${#mgmt_ports[@]} -eq "$count" ] && [ ${#dist_ports[@]} -eq "$count" ] \
-  || die "CE_CLUSTER_AMQP_PORTS, CE_CLUSTER_MGMT_PORTS and CE_CLUSTER_DIST_PORTS need one port per node each"
+[ "$count" -ge 1 ] && [ ${#mgmt_ports[@]} -eq "$count" ] && [ ${#dist_ports[@]} -eq "$count" ] && [ ${#prometheus_ports[@]} -eq "$count" ] \
+  || die "CE_CLUSTER_AMQP_PORTS, CE_CLUSTER_MGMT_PORTS, CE_CLUSTER_DIST_PORTS and CE_CLUSTER_PROMETHEUS_PORTS need one port per node each"
 # Three Erlang VMs booting side by side on 2 cores are slow: generous deadlines.
 start_deadline=${CE_CLUSTER_START_DEADLINE:-240}
 
@@ -82,11 +85,13 @@ start_node() {
 listeners.tcp.default = 127.0.0.1:$RABBITMQ_NODE_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = ${mgmt_ports[$((n - 1))]}
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = ${prometheus_ports[$((n - 1))]}
 log.console = false
 # a node cut off from the majority pauses instead of going on alone (3 nodes: the usual choice)
 cluster_partition_handling = pause_minority
 CONF
-    echo '[rabbitmq_management].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+    echo '[rabbitmq_management,rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
     chown -R rabbitmq:rabbitmq "$node_dir"
     log "starting $RABBITMQ_NODENAME: AMQP 127.0.0.1:$RABBITMQ_NODE_PORT, dashboard ${mgmt_ports[$((n - 1))]}, distribution $RABBITMQ_DIST_PORT"
     (cd /var/lib/rabbitmq && exec setsid runuser -u rabbitmq -p -- /usr/lib/rabbitmq/bin/rabbitmq-server) \

@@ -156,9 +156,12 @@ start_rabbitmq() {
 listeners.tcp.default = 127.0.0.1:$CE_RABBIT_PORT
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $CE_RABBIT_MGMT_PORT
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $CE_RABBIT_PROMETHEUS_PORT
 log.console = false
 CONF
-  echo '[rabbitmq_management].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
+  # rabbitmq_prometheus: queue depths for Prometheus (deploy/observability scrapes it, README: Operating it)
+  echo '[rabbitmq_management,rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
   chown -R rabbitmq:rabbitmq "$state/rabbitmq"
   log "starting RabbitMQ on 127.0.0.1:$CE_RABBIT_PORT (dashboard on 127.0.0.1:$CE_RABBIT_MGMT_PORT); it takes 15-20 s"
   # every descriptor redirected, so nothing that reads this script's output waits on the server
@@ -222,6 +225,7 @@ Stack ready (state in $state):
   PostgreSQL  127.0.0.1:$CE_PG_PORT  databases $CE_PG_LOCAL_DB (local) and $CE_PG_SOURCE_DB (external), user $CE_PG_USER
   RabbitMQ    127.0.0.1:$CE_RABBIT_PORT  vhost $CE_RABBIT_VHOST, user $CE_RABBIT_USER
   Dashboard   http://127.0.0.1:$CE_RABBIT_MGMT_PORT/  (user $CE_RABBIT_USER)
+  Prometheus  http://127.0.0.1:$CE_RABBIT_PROMETHEUS_PORT/metrics  (RabbitMQ's own metrics, queue depths)
 Connection settings for your shell:  source infra/env.sh
 OUT
 }

@@ -25,6 +25,19 @@ if ! command -v npm >/dev/null 2>&1; then
     || echo "[infra] warning: npm could not be installed; the contract and workflow checks fail" >&2
 fi
 
+# the alert rules (infra/compose/observability) are checked with promtool, from Debian's prometheus
+# package; like infra/lib.sh's installs, service starts are forbidden (policy-rc.d), so no
+# system-wide Prometheus starts
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "[infra] installing prometheus (its promtool checks the alert rules)" >&2
+  policy=/usr/sbin/policy-rc.d placed=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; placed=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+    || echo "[infra] warning: prometheus could not be installed; the alert rule check fails under CI=true" >&2
+  if [ "$placed" -eq 1 ]; then rm -f "$policy"; fi
+fi
+
 results="$repo/TestResults"
 rm -rf "$results"
 status=0

@@ -23,6 +23,16 @@ public sealed class ObservabilityOptions
     [Range(0, 65535)]
     public int HealthPort { get; set; } = 9465;
 
+    /// <summary>
+    /// An OpenTelemetry collector to send traces (MassTransit's and Npgsql's activities) and the
+    /// metrics to, over OTLP: the collector's base address (<c>http://collector:4318</c> for
+    /// OTLP/HTTP, <c>http://collector:4317</c> for gRPC). Empty (the default): nothing is sent.
+    /// </summary>
+    public string OtlpEndpoint { get; set; } = "";
+
+    /// <summary><c>http/protobuf</c> (the default; <c>/v1/traces</c> and <c>/v1/metrics</c> under <see cref="OtlpEndpoint"/>) or <c>grpc</c>.</summary>
+    public string OtlpProtocol { get; set; } = "http/protobuf";
+
     /// <summary>True when <see cref="ListenAddress"/> means every interface.</summary>
     public bool ListensOnAllInterfaces => ListenAddress.Trim() is "*" or "+" || (IPAddress.TryParse(ListenAddress.Trim(), out var a) && a.Equals(IPAddress.Any));
 

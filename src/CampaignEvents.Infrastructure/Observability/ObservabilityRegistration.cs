@@ -49,9 +49,10 @@ public static class ObservabilityRegistration
     /// <summary>
     /// What <c>campaign-events run</c> serves an operator on <c>Observability:ListenAddress</c>
     /// (loopback unless set): Prometheus metrics of every <c>CampaignEvents.*</c> meter and
-    /// MassTransit's, and the health endpoints.
+    /// MassTransit's, and the health endpoints; with <c>Observability:OtlpEndpoint</c>, traces and
+    /// the same metrics pushed to an OpenTelemetry collector.
     /// </summary>
-    /// <exception cref="SettingsException">Observability:ListenAddress is not an address to listen on.</exception>
+    /// <exception cref="SettingsException">Observability:ListenAddress is not an address to listen on, or the OTLP settings are wrong.</exception>
     public static IHostApplicationBuilder AddOperatorEndpoints(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ObservabilityOptions>()
@@ -77,25 +78,50 @@ public static class ObservabilityRegistration
             options.HealthPort = 0;
         }
 
-        if (options.MetricsPort > 0)
+        // /readyz's checks as a gauge (campaign_events_health_ready), for the readiness alert
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<ReadinessMetrics>();
+        builder.Services.AddSingleton<IHealthCheckPublisher>(sp => sp.GetRequiredService<ReadinessMetrics>());
+        builder.Services.Configure<HealthCheckPublisherOptions>(o =>
         {
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter(Telemetry.MeterPrefix + "*")
-                .AddMeter("MassTransit")
-                .AddPrometheusHttpListener(o =>
+            o.Delay = TimeSpan.FromSeconds(2);
+            o.Period = TimeSpan.FromSeconds(10);
+        });
+
+        var otlp = OtlpExport.Read(options);
+        if (otlp is { } traces)
+        {
+            OtlpExport.AddTraces(builder.Services, traces.Endpoint, traces.Protocol);
+        }
+
+        if (options.MetricsPort > 0 || otlp is not null)
+        {
+            builder.Services.AddOpenTelemetry().ConfigureResource(OtlpExport.Resource).WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Telemetry.MeterPrefix + "*").AddMeter("MassTransit");
+                if (otlp is { } push)
                 {
-                    o.Host = options.ListensOnAllInterfaces ? "localhost" : options.PrefixHost();
-                    o.Port = options.MetricsPort;
-                    if (options.ListensOnAllInterfaces)
+                    OtlpExport.AddMetrics(metrics, push.Endpoint, push.Protocol);
+                }
+
+                if (options.MetricsPort > 0)
+                {
+                    metrics.AddPrometheusHttpListener(o =>
                     {
-                        // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
-                        o.ConfigureHttpListener = (_, listener) =>
+                        o.Host = options.ListensOnAllInterfaces ? "localhost" : options.PrefixHost();
+                        o.Port = options.MetricsPort;
+                        if (options.ListensOnAllInterfaces)
                         {
-                            listener.Prefixes.Clear();
-                            listener.Prefixes.Add($"http://+:{options.MetricsPort}/");
-                        };
-                    }
-                }));
+                            // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
+                            o.ConfigureHttpListener = (_, listener) =>
+                            {
+                                listener.Prefixes.Clear();
+                                listener.Prefixes.Add($"http://+:{options.MetricsPort}/");
+                            };
+                        }
+                    });
+                }
+            });
         }
 
         if (options.HealthPort > 0)

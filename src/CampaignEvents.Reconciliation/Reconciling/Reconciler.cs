@@ -24,6 +24,7 @@ public sealed class Reconciler(
     IRequestClient<ListSourceKeys> keys,
     IRequestClient<RepairSourceContacts> repairs,
     ReconciliationRuns runs,
+    ReconciliationMetrics metrics,
     IOptions<ReconciliationOptions> options,
     TimeProvider time,
     ILogger<Reconciler> logger)
@@ -57,6 +58,7 @@ public sealed class Reconciler(
 
         report = report with { RunId = NewId.NextGuid(), FinishedAt = time.GetUtcNow() };
         await runs.Store(report, cancel);
+        metrics.Reconciled(report);
         return report;
     }
 

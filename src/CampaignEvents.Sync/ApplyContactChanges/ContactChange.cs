@@ -10,11 +10,17 @@ public readonly record struct ContactChange(Guid CampaignId, string PhoneNumber,
 
     public (Guid CampaignId, string PhoneNumber) Key => (CampaignId, PhoneNumber);
 
-    public static ContactChange Upsert(Guid campaignId, string phoneNumber, long version, string metadata) =>
-        new(campaignId, phoneNumber, version, metadata);
+    /// <summary>
+    /// The event's <c>occurredAt</c>: the source commit's time for the adapter's events, the
+    /// publisher's time for upstream events; only measured (end-to-end latency), never compared.
+    /// </summary>
+    public DateTimeOffset OccurredAt { get; init; }
 
-    public static ContactChange Delete(Guid campaignId, string phoneNumber, long version) =>
-        new(campaignId, phoneNumber, version, null);
+    public static ContactChange Upsert(Guid campaignId, string phoneNumber, long version, string metadata, DateTimeOffset occurredAt = default) =>
+        new(campaignId, phoneNumber, version, metadata) { OccurredAt = occurredAt };
+
+    public static ContactChange Delete(Guid campaignId, string phoneNumber, long version, DateTimeOffset occurredAt = default) =>
+        new(campaignId, phoneNumber, version, null) { OccurredAt = occurredAt };
 
     /// <summary>
     /// The order of last-writer-wins (docs/adr/0001): the higher version wins; at equal versions a

@@ -48,7 +48,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseB
             return;
         }
 
-        metrics.Applied(result);
+        metrics.Applied(result, all);
         logger.LogDebug(
             "Applied {Messages} messages, {Events} events: {Upserted} upserted, {Deleted} deleted, {Tombstoned} tombstones",
             context.Message.Length, all.Count, result.Upserted, result.Deleted, result.Tombstoned);
@@ -66,7 +66,8 @@ public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseB
         {
             try
             {
-                metrics.Applied(await breaker.Run(c => store.Apply(LwwTable.Collapse(part.SelectMany(item => Validated(item).Changes)), c), cancel));
+                var events = part.SelectMany(item => Validated(item).Changes).ToList();
+                metrics.Applied(await breaker.Run(c => store.Apply(LwwTable.Collapse(events), c), cancel), events);
                 return;
             }
             catch (Exception e) when (IsRefusal(e, cancel))

@@ -138,6 +138,7 @@ static class ContactEventFastReader
         Guid campaignId = default;
         string? phoneNumber = null;
         long version = 0;
+        DateTimeOffset occurredAt = default;
         string? metadata = null;
         int name;
         while ((name = NextProperty(ref reader, ItemNames, ref seen)) >= 0)
@@ -179,7 +180,7 @@ static class ContactEventFastReader
 
                     break;
                 case 4:
-                    if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out _))
+                    if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out occurredAt))
                     {
                         return null;
                     }
@@ -230,8 +231,8 @@ static class ContactEventFastReader
         }
 
         return isDelete
-            ? ContactChange.Delete(campaignId, phoneNumber!, version)
-            : ContactChange.Upsert(campaignId, phoneNumber!, version, metadata!);
+            ? ContactChange.Delete(campaignId, phoneNumber!, version, occurredAt)
+            : ContactChange.Upsert(campaignId, phoneNumber!, version, metadata!, occurredAt);
     }
 
     const int EndOfObject = -1;

@@ -213,7 +213,7 @@ public static class ContactEventReader
         }
 
         var occurredAt = Require(fields, "occurredAt", where);
-        if (occurredAt.ValueKind != JsonValueKind.String || !occurredAt.TryGetDateTimeOffset(out _))
+        if (occurredAt.ValueKind != JsonValueKind.String || !occurredAt.TryGetDateTimeOffset(out var occurred))
         {
             throw new InvalidContactEventException($"{where}occurredAt must be an ISO 8601 date and time, not {Describe(occurredAt)}");
         }
@@ -227,7 +227,7 @@ public static class ContactEventReader
                 throw new InvalidContactEventException($"{where}a ContactDeleted carries no metadata (was it published to the wrong exchange?)");
             }
 
-            return ContactChange.Delete(campaignId, phoneNumber, version);
+            return ContactChange.Delete(campaignId, phoneNumber, version, occurred);
         }
 
         if (metadata is not { } value)
@@ -258,7 +258,7 @@ public static class ContactEventReader
             throw new InvalidContactEventException($"{where}metadata has a comment or a trailing comma, which PostgreSQL jsonb refuses");
         }
 
-        return ContactChange.Upsert(campaignId, phoneNumber, version, text);
+        return ContactChange.Upsert(campaignId, phoneNumber, version, text, occurred);
     }
 
     static Guid RequireGuid(IReadOnlyDictionary<string, JsonElement> fields, string name, string where)

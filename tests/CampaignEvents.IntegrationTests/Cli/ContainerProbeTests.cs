@@ -23,18 +23,7 @@ public sealed partial class ContainerProbeTests
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")]
     private static partial Regex IsoUtc();
 
-    static async Task<HttpStatusCode?> Status(string url)
-    {
-        try
-        {
-            using var response = await Http.GetAsync(url);
-            return response.StatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            return null;
-        }
-    }
+    static Task<HttpStatusCode?> Status(string url) => RunProcess.Status(url);
 
     static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 

@@ -43,8 +43,12 @@ sealed class RunProcess : IAsyncDisposable
             environment[key] = value;
         }
 
-        return new RunProcess(Process.Start(CliProcess.StartInfo(["run", "--role", "sync"], environment)) ?? throw new InvalidOperationException("dotnet did not start"));
+        return Start(["run", "--role", "sync"], environment);
     }
+
+    /// <summary>The command with these arguments and this whole environment (e.g. <c>run</c> with every role).</summary>
+    public static RunProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string?> environment) =>
+        new(Process.Start(CliProcess.StartInfo(args, environment)) ?? throw new InvalidOperationException("dotnet did not start"));
 
     public string Output { get { lock (output) { return output.ToString(); } } }
 
@@ -75,6 +79,22 @@ sealed class RunProcess : IAsyncDisposable
 
         process.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>The status an endpoint of the process answers (/readyz, /metrics), or null when nothing answers.</summary>
+    public static async Task<HttpStatusCode?> Status(string url)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(url);
+            return response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A TCP port free on every interface right now.</summary>

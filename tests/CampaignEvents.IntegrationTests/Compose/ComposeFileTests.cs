@@ -33,6 +33,50 @@ public sealed class ComposeFileTests
     }
 
     [Fact]
+    public async Task Docker_compose_accepts_the_observability_profile_with_Prometheus_and_Grafana()
+    {
+        var compose = FindDockerCompose();
+        var info = new ProcessStartInfo(compose, ["-f", ComposeFile, "--profile", "run", "--profile", "observability", "config", "--services"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = Repository.Root,
+        };
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+
+        Assert.True(process.ExitCode == 0, $"{compose} --profile observability config failed: {error}");
+        var services = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Contains("prometheus", services);
+        Assert.Contains("grafana", services);
+        Assert.Contains("pipeline", services);
+    }
+
+    [Fact]
+    public void Every_file_compose_mounts_is_in_the_repository()
+    {
+        var yaml = new YamlStream();
+        using (var reader = File.OpenText(ComposeFile))
+        {
+            yaml.Load(new YamlDotNet.Core.MergingParser(new YamlDotNet.Core.Parser(reader)));
+        }
+
+        var services = (YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode).Children[new YamlScalarNode("services")];
+        var mounts = services.Children.Values.Cast<YamlMappingNode>()
+            .Where(s => s.Children.ContainsKey(new YamlScalarNode("volumes")))
+            .SelectMany(s => (YamlSequenceNode)s.Children[new YamlScalarNode("volumes")])
+            .Select(v => v.ToString().Split(':')[0])
+            .Where(source => source.StartsWith("./", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains("./infra/compose/observability/alerts.yml", mounts);
+        Assert.Contains("./infra/compose/observability/grafana/dashboards", mounts);
+        Assert.Contains("./infra/compose/enabled_plugins", mounts);
+        Assert.All(mounts, source => Assert.True(File.Exists(Repository.PathOf(source)) || Directory.Exists(Repository.PathOf(source)), $"compose mounts {source}, which is not in the repository"));
+    }
+
+    [Fact]
     public void Every_service_of_the_program_runs_a_command_the_program_has()
     {
         var services = AppServices();

@@ -39,7 +39,8 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref failures, value));
+        // an observable counter: each observation is the total so far
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Exchange(ref failures, value));
         listener.Start();
 
         using var host = PipelineHost.CreateBuilder([Role.Reconcile], settings).Build();
@@ -48,7 +49,11 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
         {
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             await Eventually.Until(
-                () => Task.FromResult(Interlocked.Read(ref failures) >= 3 || lifetime.ApplicationStopping.IsCancellationRequested),
+                () =>
+                {
+                    listener.RecordObservableInstruments();
+                    return Task.FromResult(Interlocked.Read(ref failures) >= 3 || lifetime.ApplicationStopping.IsCancellationRequested);
+                },
                 TimeSpan.FromSeconds(30), "three failed scheduled rounds counted");
             Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "a failed scheduled reconciliation stopped the host");
             Assert.True(Interlocked.Read(ref failures) >= 3);

@@ -22,7 +22,7 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
     readonly Dictionary<string, string> environment;
     readonly HttpClient management;
 
-    ThrowawayRabbitCluster(string folder, string prefix, int[] amqp, int[] mgmt, int[] dist)
+    ThrowawayRabbitCluster(string folder, string prefix, int[] amqp, int[] mgmt, int[] dist, int[] prometheus)
     {
         this.folder = folder;
         Prefix = prefix;
@@ -35,6 +35,7 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
             ["CE_CLUSTER_AMQP_PORTS"] = string.Join(' ', amqp),
             ["CE_CLUSTER_MGMT_PORTS"] = string.Join(' ', mgmt),
             ["CE_CLUSTER_DIST_PORTS"] = string.Join(' ', dist),
+            ["CE_CLUSTER_PROMETHEUS_PORTS"] = string.Join(' ', prometheus),
             ["CE_RABBIT_USER"] = User,
             ["CE_RABBIT_PASSWORD"] = Password,
         };
@@ -79,7 +80,7 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
         Directory.CreateDirectory(folder);
         var prefix = $"cet{Path.GetFileName(folder)[^6..]}";
         int[] Ports() => [ThrowawayServers.FreePort(), ThrowawayServers.FreePort(), ThrowawayServers.FreePort()];
-        var cluster = new ThrowawayRabbitCluster(folder, prefix, Ports(), Ports(), Ports());
+        var cluster = new ThrowawayRabbitCluster(folder, prefix, Ports(), Ports(), Ports(), Ports());
         try
         {
             await cluster.Script("up");

@@ -45,18 +45,29 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The rabbitmq_prometheus endpoint's port (<c>http://127.0.0.1:{port}/metrics</c>), when started with it.</summary>
+    public int? PrometheusPort { get; private set; }
+
     /// <summary>The broker's address for the pipeline's settings: vhost "/", the built-in guest user (loopback only).</summary>
     public RabbitMqOptions Rabbit => new() { Host = "127.0.0.1", Port = Port, VirtualHost = "/", Username = "guest", Password = "guest" };
 
-    public static async Task<ThrowawayRabbitMq> Start()
+    /// <param name="prometheus">Also enable rabbitmq_prometheus on loopback, as infra/lib.sh does.</param>
+    public static async Task<ThrowawayRabbitMq> Start(bool prometheus = false)
     {
         ThrowawayServers.Require(File.Exists($"{Bin}/rabbitmq-server") && Environment.UserName == "root", "a throwaway RabbitMQ needs root and rabbitmq-server (infra/up.sh installs it)");
 
         var folder = Path.Combine(Path.GetTempPath(), $"ce-rabbitmq-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var broker = new ThrowawayRabbitMq(folder, ThrowawayServers.FreePort(), ThrowawayServers.FreePort());
-        await File.WriteAllTextAsync($"{folder}/rabbitmq.conf", $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n");
-        await File.WriteAllTextAsync($"{folder}/enabled_plugins", "[].\n");
+        var config = $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n";
+        if (prometheus)
+        {
+            broker.PrometheusPort = ThrowawayServers.FreePort();
+            config += $"prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {broker.PrometheusPort}\n";
+        }
+
+        await File.WriteAllTextAsync($"{folder}/rabbitmq.conf", config);
+        await File.WriteAllTextAsync($"{folder}/enabled_plugins", prometheus ? "[rabbitmq_prometheus].\n" : "[].\n");
         await ProcessRunner.Run("chown", ["-R", "rabbitmq:rabbitmq", folder]);
         await broker.StartServer();
         return broker;

@@ -185,6 +185,20 @@ public sealed class ContactEventFastReaderTests
         var read = ContactEventReader.ReadBody(Topology.ContactChangedExchange, Encoding.UTF8.GetBytes(Change), 65_536);
         Assert.Equal(Guid.Parse(Campaign), Assert.Single(read.Changes).CampaignId);
     }
+
+    [Fact]
+    public void Both_readers_keep_each_events_occurredAt_for_the_end_to_end_latency()
+    {
+        var later = Delete.Replace("2026-01-01T00:00:01Z", "2026-01-01T02:00:05+02:00", StringComparison.Ordinal);
+        var body = Encoding.UTF8.GetBytes(Batch(Change, later));
+        var fast = ContactEventReader.ReadBody(Topology.ContactChangeBatchExchange, body, 65_536);
+        // no exchange: the field-by-field reader
+        var slow = ContactEventReader.ReadBody("", body, 65_536);
+
+        DateTimeOffset[] expected = [new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), new(2026, 1, 1, 0, 0, 5, TimeSpan.Zero)];
+        Assert.Equal(expected, fast.Changes.Select(c => c.OccurredAt));
+        Assert.Equal(expected, slow.Changes.Select(c => c.OccurredAt));
+    }
 }
 
 public sealed class ContactWireTests
