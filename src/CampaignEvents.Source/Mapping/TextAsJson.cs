@@ -54,11 +54,11 @@ public static class TextAsJson
         }
     }
 
-    /// <summary>The JSON text of one value (tests and diagnostics).</summary>
+    /// <summary>The JSON text of one value, escaping only what JSON requires (tests and diagnostics).</summary>
     public static string Render(string text, ColumnType type)
     {
         using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             Write(writer, text, type);
         }
@@ -229,7 +229,7 @@ public static class TextAsJson
                     i++;
                 }
 
-                var value = text.AsSpan(start, i - start).TrimEnd();
+                var value = text.AsSpan(start, i - start).TrimEnd(ArraySpace);
                 if (value.Equals("NULL", StringComparison.OrdinalIgnoreCase))
                 {
                     writer.WriteNullValue();
@@ -266,11 +266,14 @@ public static class TextAsJson
 
     static void SkipSpace(string text, ref int i)
     {
-        while (i < text.Length && char.IsWhiteSpace(text[i]))
+        while (i < text.Length && ArraySpace.Contains(text[i]))
         {
             i++;
         }
     }
+
+    /// <summary>What PostgreSQL's array_isspace calls space (not every Unicode space: array_out does not quote those).</summary>
+    const string ArraySpace = " \t\n\r\v\f";
 
     static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
 
