@@ -52,10 +52,6 @@ public sealed class SourceMapping
     /// <summary>The select list for campaigns, every column as text, in the order of <see cref="CampaignColumns"/>.</summary>
     public static string CampaignSelectList { get; } = string.Join(", ", CampaignColumns.Select(c => $"{Quote(c)}::text"));
 
-    /// <summary>Contact columns the stream reads, in this order: campaign, phone, id (when set), metadata columns.</summary>
-    public IReadOnlyList<string> ContactColumns =>
-        [Options.CampaignColumn, Options.PhoneColumn, .. HasIdColumn ? [Options.IdColumn] : Array.Empty<string>(), .. MetadataColumns];
-
     /// <summary>A contact column of the row alias <paramref name="alias"/>, quoted.</summary>
     public static string Column(string alias, string column) => $"{alias}.{Quote(column)}";
 

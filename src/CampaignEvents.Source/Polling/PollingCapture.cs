@@ -112,6 +112,7 @@ public sealed partial class PollingCapture(
     async Task<(int Rows, string? Position, string? Id)> PollCampaigns(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
+        await SourceSession.Pin(connection, cancel);
         var sql = Query(table, SourceMapping.CampaignSelectList, position is not null);
         var rows = (await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config, string Position, string RowId, long Version)>(
             new CommandDefinition(sql, new { position, id, lag = settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken: cancel))).ToList();

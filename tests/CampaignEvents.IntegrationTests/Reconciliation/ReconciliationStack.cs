@@ -3,7 +3,6 @@ using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Messaging;
-using CampaignEvents.Reconciliation;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;

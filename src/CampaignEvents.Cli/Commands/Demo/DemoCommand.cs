@@ -5,7 +5,6 @@ using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
-using CampaignEvents.Reconciliation;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
 using Dapper;
