@@ -3,8 +3,6 @@ using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Reconciliation.LocalSide;
 using CampaignEvents.Reconciliation.Reconciling;
 using CampaignEvents.Reconciliation.Scheduling;
-using CampaignEvents.Reconciliation.SourceSide;
-using CampaignEvents.Source.Configuration;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,25 +31,6 @@ public static class ReconciliationRegistration
         {
             x.AddConsumer<ReconcileCampaignConsumer, ReconcileCampaignConsumerDefinition>();
             AddSourceClients(x);
-        });
-        return builder;
-    }
-
-    /// <summary>The source side of reconciliation: answers digest and key requests from the external database, and re-publishes drifted keys.</summary>
-    public static IHostApplicationBuilder AddReconciliationSourceSide(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<SourceOptions>()
-            .BindConfiguration(SourceOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<SourceContacts>();
-        builder.AddBusPart(x =>
-        {
-            x.AddConsumer<DigestSourceContactsConsumer, SourceSideConsumerDefinition<DigestSourceContactsConsumer>>();
-            x.AddConsumer<ListSourceKeysConsumer, SourceSideConsumerDefinition<ListSourceKeysConsumer>>();
-            x.AddConsumer<RepairSourceContactsConsumer, SourceSideConsumerDefinition<RepairSourceContactsConsumer>>();
-            x.AddConsumer<ListSourceCampaignsConsumer, SourceSideConsumerDefinition<ListSourceCampaignsConsumer>>();
         });
         return builder;
     }

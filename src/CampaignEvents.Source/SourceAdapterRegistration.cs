@@ -1,6 +1,6 @@
 using CampaignEvents.Source.Capture;
-using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Continuity;
+using CampaignEvents.Source.Mapping;
 using CampaignEvents.Source.Polling;
 using CampaignEvents.Source.Publishing;
 using CampaignEvents.Source.SlotHealth;
@@ -15,10 +15,7 @@ public static class SourceAdapterRegistration
     /// <summary>The source role: captures changes of the external database and publishes them.</summary>
     public static IHostApplicationBuilder AddSourceAdapter(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SourceOptions>()
-            .BindConfiguration(SourceOptions.Section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddSourceMapping();
         builder.Services.AddMetrics();
         builder.Services.AddSingleton<SourceMetrics>();
         builder.Services.AddSingleton<AdapterState>();

@@ -4,6 +4,7 @@ using CampaignEvents.Infrastructure.Observability;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Reconciliation;
 using CampaignEvents.Source;
+using CampaignEvents.Source.ReconciliationSide;
 using CampaignEvents.Sync;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;

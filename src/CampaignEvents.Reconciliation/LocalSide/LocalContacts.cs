@@ -1,5 +1,5 @@
 using CampaignEvents.Infrastructure.Configuration;
-using CampaignEvents.Reconciliation.Digests;
+using CampaignEvents.Infrastructure.Digests;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CampaignEvents.Contracts.Reconciliation;
-using CampaignEvents.Reconciliation.Digests;
+using CampaignEvents.Infrastructure.Digests;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Reconciliation.LocalSide;
 using CampaignEvents.Source;
 using MassTransit;

@@ -1,4 +1,5 @@
 using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Reconciliation.LocalSide;
 using CampaignEvents.Reconciliation.Reconciling;
 using MassTransit;

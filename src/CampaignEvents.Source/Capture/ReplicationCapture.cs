@@ -34,6 +34,7 @@ public sealed partial class ReplicationCapture(
     AdapterState state,
     VersionDomainGuard domain,
     SlotMonitor monitor,
+    SourceMapping mapping,
     IEventSink sink,
     SourceMetrics metrics,
     ILogger<ReplicationCapture> logger)
@@ -48,7 +49,6 @@ public sealed partial class ReplicationCapture(
     const string EmitHeartbeat = "SELECT pg_logical_emit_message(false, @prefix, '')";
 
     readonly SourceOptions settings = options.Value;
-    readonly SourceMapping mapping = new(options.Value);
     long lastActivityTicks = DateTime.UtcNow.Ticks;
 
     string StateKey(string database) => StateKey(database, settings.SlotName);
@@ -64,7 +64,7 @@ public sealed partial class ReplicationCapture(
         await domain.Check(CaptureMode.Replication, cancel);
         await EnsurePublication(cancel);
 
-        await using var replication = new LogicalReplicationConnection(connectionString.ConnectionString)
+        await using var replication = new LogicalReplicationConnection(SourceSession.ForReplication(connectionString.ConnectionString))
         {
             WalReceiverStatusInterval = TimeSpan.FromSeconds(1),
         };
@@ -187,6 +187,7 @@ public sealed partial class ReplicationCapture(
         await using var connection = await source.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancel);
         await connection.ExecuteAsync(new CommandDefinition($"SET TRANSACTION SNAPSHOT '{snapshotName}'", transaction: transaction, cancellationToken: cancel));
+        await connection.ExecuteAsync(new CommandDefinition(SourceSession.PinSql, transaction: transaction, cancellationToken: cancel));
 
         var reader = new SnapshotReader(mapping);
         var publisher = new ChangePublisher(sink, settings.BatchSize, settings.MaxInFlight, settings.ConfirmTimeout, settings.MaxBatchBytes);
@@ -278,7 +279,7 @@ public sealed partial class ReplicationCapture(
                     Interlocked.Exchange(ref lastActivityTicks, DateTime.UtcNow.Ticks);
                     break;
                 case RelationMessage relation:
-                    relations[relation.RelationId] = Shape(relation);
+                    relations[relation.RelationId] = await Shape(relation, cancel);
                     break;
                 case InsertMessage insert:
                     position++;
@@ -350,11 +351,12 @@ public sealed partial class ReplicationCapture(
         {
             case TableKind.Contacts:
                 {
-                    var row = mapping.MapContact(
+                    var row = mapping.MapStreamedContact(
                         current[shape.Campaign].Text,
                         current[shape.Phone].Text,
                         shape.Id >= 0 ? current[shape.Id].Text : null,
-                        [.. shape.Metadata.Select(i => current[i].Text)]);
+                        [.. shape.Metadata.Select(i => current[i].Text)],
+                        shape.MetadataTypes);
                     var oldKey = old is null ? null : mapping.MapKey(old[shape.Campaign].Text, old[shape.Phone].Text);
                     fold.Upsert(position, row, oldKey);
                     if (row.Rejected)
@@ -395,24 +397,41 @@ public sealed partial class ReplicationCapture(
     static RelationShape Find(Dictionary<uint, RelationShape> relations, RelationMessage relation) =>
         relations.TryGetValue(relation.RelationId, out var shape) ? shape : RelationShape.Other;
 
-    RelationShape Shape(RelationMessage relation)
+    /// <summary>
+    /// Where the mapped columns sit in a table's rows, and for contacts the types of the metadata
+    /// columns (read from the catalog by the relation's type ids), by which their text is rendered
+    /// as to_jsonb renders the values (docs/adr/0013). A relation message comes at the start of the
+    /// stream and after each change of the table's columns, so a changed column type is followed.
+    /// </summary>
+    async Task<RelationShape> Shape(RelationMessage relation, CancellationToken cancel)
     {
         var columns = relation.Columns.Select(c => c.ColumnName).ToList();
         var table = new TableName(relation.Namespace.Length == 0 ? "pg_catalog" : relation.Namespace, relation.RelationName);
         if (table == mapping.Contacts)
         {
+            int[] metadata = [.. mapping.MetadataColumns.Select(c => columns.IndexOf(c))];
+            ColumnType[] types = [.. metadata.Select(_ => ColumnType.Text)];
+            if (mapping.FoldsColumns && metadata.Length > 0)
+            {
+                await using var connection = await source.OpenConnectionAsync(cancel);
+                var kinds = await ColumnType.Resolve(connection, metadata.Where(i => i >= 0).Select(i => relation.Columns[i].DataTypeId), cancel);
+                types = [.. metadata.Select(i => i >= 0 ? kinds[relation.Columns[i].DataTypeId] : ColumnType.Text)];
+            }
+
             return new RelationShape(
                 TableKind.Contacts,
                 columns.IndexOf(settings.CampaignColumn),
                 columns.IndexOf(settings.PhoneColumn),
                 mapping.HasIdColumn ? columns.IndexOf(settings.IdColumn) : -1,
-                [.. mapping.MetadataColumns.Select(c => columns.IndexOf(c))],
+                metadata,
+                types,
                 []);
         }
 
         if (table == mapping.Campaigns)
         {
-            return new RelationShape(TableKind.Campaigns, columns.IndexOf("id"), -1, -1, [], [columns.IndexOf("name"), columns.IndexOf("type"), columns.IndexOf("status"), columns.IndexOf("config")]);
+            int[] fields = [.. SourceMapping.CampaignColumns.Select(c => columns.IndexOf(c))];
+            return new RelationShape(TableKind.Campaigns, fields[0], -1, -1, [], [], fields[1..]);
         }
 
         return RelationShape.Other;
@@ -582,9 +601,9 @@ public sealed partial class ReplicationCapture(
         Contacts,
     }
 
-    sealed record RelationShape(TableKind Kind, int Campaign, int Phone, int Id, int[] Metadata, int[] CampaignFields)
+    sealed record RelationShape(TableKind Kind, int Campaign, int Phone, int Id, int[] Metadata, ColumnType[] MetadataTypes, int[] CampaignFields)
     {
-        public static readonly RelationShape Other = new(TableKind.Other, -1, -1, -1, [], []);
+        public static readonly RelationShape Other = new(TableKind.Other, -1, -1, -1, [], [], []);
     }
 
     readonly record struct Value(string? Text, bool Unchanged);

@@ -8,14 +8,15 @@ namespace CampaignEvents.Source.Capture;
 /// <summary>
 /// Reads every campaign and contact of the source through one connection whose transaction
 /// already holds the snapshot to read (an exported slot snapshot, or any REPEATABLE READ one),
-/// in pages, and hands them over as folded changes with the snapshot's version.
+/// in pages, and hands them over as folded changes with the snapshot's version. The caller pins
+/// the session (<see cref="SourceSession"/>) inside that transaction.
 /// </summary>
 public sealed class SnapshotReader(SourceMapping mapping)
 {
     /// <summary>Every campaign, mapped; the rows the mapping rejects are returned apart, to be reported.</summary>
     public async Task<(IReadOnlyList<CampaignChanged> Campaigns, IReadOnlyList<MappedCampaign> Rejected)> Campaigns(NpgsqlConnection connection, long version, DateTimeOffset at, CancellationToken cancel)
     {
-        var sql = $"SELECT id::text, name, type, status, config::text FROM {mapping.Campaigns.Sql} ORDER BY id";
+        var sql = $"SELECT {SourceMapping.CampaignSelectList} FROM {mapping.Campaigns.Sql} ORDER BY id";
         var rows = await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config)>(new CommandDefinition(sql, cancellationToken: cancel));
         var mapped = rows.Select(r => mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config)).ToList();
         return (
@@ -42,8 +43,7 @@ public sealed class SnapshotReader(SourceMapping mapping)
     public async Task Contacts(NpgsqlConnection connection, int pageSize, long version, DateTimeOffset at, Func<FoldedChanges, Task> page, CancellationToken cancel)
     {
         const string Cursor = "campaign_events_snapshot";
-        await connection.ExecuteAsync(new CommandDefinition($"DECLARE {Cursor} NO SCROLL CURSOR FOR SELECT {mapping.ContactSelectList} FROM {mapping.Contacts.Sql}", cancellationToken: cancel));
-        var metadataCount = mapping.MetadataColumns.Count;
+        await connection.ExecuteAsync(new CommandDefinition($"DECLARE {Cursor} NO SCROLL CURSOR FOR SELECT {mapping.ContactSelectList("t")} FROM {mapping.Contacts.Sql} t", cancellationToken: cancel));
         while (true)
         {
             await using var command = new NpgsqlCommand($"FETCH FORWARD {pageSize} FROM {Cursor}", connection);
@@ -58,12 +58,7 @@ public sealed class SnapshotReader(SourceMapping mapping)
                     var campaign = reader.IsDBNull(0) ? null : reader.GetString(0);
                     var phone = reader.IsDBNull(1) ? null : reader.GetString(1);
                     var id = reader.IsDBNull(2) ? null : reader.GetString(2);
-                    var metadata = new string?[metadataCount];
-                    for (var i = 0; i < metadataCount; i++)
-                    {
-                        metadata[i] = reader.IsDBNull(3 + i) ? null : reader.GetString(3 + i);
-                    }
-
+                    var metadata = reader.IsDBNull(3) ? null : reader.GetString(3);
                     var row = mapping.MapContact(campaign, phone, id, metadata);
                     if (row.Rejected)
                     {

@@ -8,39 +8,15 @@ using MassTransit.Serialization;
 
 namespace CampaignEvents.Source.Mapping;
 
-/// <summary>A source table name split into schema and table (default schema <c>public</c>).</summary>
-public sealed record TableName(string Schema, string Name)
-{
-    public static TableName Parse(string setting)
-    {
-        var parts = setting.Split('.', 2, StringSplitOptions.TrimEntries);
-        return parts.Length == 2 ? new TableName(parts[0], parts[1]) : new TableName("public", parts[0]);
-    }
-
-    /// <summary>The name quoted for SQL.</summary>
-    public string Sql => $"{SourceMapping.Quote(Schema)}.{SourceMapping.Quote(Name)}";
-
-    public override string ToString() => $"{Schema}.{Name}";
-}
-
-/// <summary>A contact row of the source, mapped: either accepted (E.164 key, metadata) or rejected with the reason.</summary>
-public sealed record MappedContact(Guid CampaignId, string? PhoneNumber, JsonElement Metadata, string? RowId, string RawPhone, string? RejectedBecause)
-{
-    public bool Rejected => RejectedBecause is not null;
-}
-
-/// <summary>A campaign row of the source, mapped: either accepted or rejected with the reason.</summary>
-public sealed record MappedCampaign(Guid Id, string Name, string Type, string Status, JsonElement Config, string? RejectedBecause)
-{
-    public bool Rejected => RejectedBecause is not null;
-}
-
 /// <summary>
-/// How rows of the external database become contacts, from <see cref="SourceOptions"/>: the same
-/// mapping for the snapshot, the stream, polling and the source side of reconciliation, so every
-/// reader sees the same contacts. Every value is read as text (<c>::text</c> in SQL, the text
-/// format of pgoutput), so both paths build byte-identical metadata. A row the sync consumer
-/// would refuse (see <see cref="MetadataProblem(JsonElement)"/>) is rejected here, with its reason.
+/// How rows of the external database become contacts and campaigns, from <see cref="SourceOptions"/>:
+/// the one mapping (registered once, <see cref="SourceMappingRegistration"/>) that the snapshot, the
+/// replication stream, polling, the preflight and the source side of reconciliation all use, so
+/// every reader sees the same contacts. Metadata folded from columns keeps each column's JSON type
+/// as PostgreSQL's <c>to_jsonb</c> renders it (docs/adr/0013): SQL readers let PostgreSQL build it
+/// (<see cref="MetadataJsonb"/>), the replication stream renders the text it receives by the
+/// column's type (<see cref="TextAsJson"/>). A row the sync consumer would refuse (see
+/// <see cref="MetadataProblem(JsonElement)"/>) is rejected here, with its reason.
 /// </summary>
 public sealed class SourceMapping
 {
@@ -70,26 +46,72 @@ public sealed class SourceMapping
 
     public bool HasIdColumn => !string.IsNullOrWhiteSpace(Options.IdColumn);
 
-    /// <summary>The columns the campaigns table must have (fixed shape: it is the local one).</summary>
+    /// <summary>The columns the campaigns table must have (fixed shape: it is the local one), in the order <see cref="CampaignSelectList"/> returns them.</summary>
     public static readonly string[] CampaignColumns = ["id", "name", "type", "status", "config"];
 
-    /// <summary>Contact columns, in the order <see cref="ContactSelectList"/> returns them: campaign, phone, id (or null), metadata columns.</summary>
-    public IReadOnlyList<string> ContactColumns =>
-        [Options.CampaignColumn, Options.PhoneColumn, .. HasIdColumn ? [Options.IdColumn] : Array.Empty<string>(), .. MetadataColumns];
+    /// <summary>The select list for campaigns, every column as text, in the order of <see cref="CampaignColumns"/>.</summary>
+    public static string CampaignSelectList { get; } = string.Join(", ", CampaignColumns.Select(c => $"{Quote(c)}::text"));
 
-    /// <summary>The select list for contacts, every column as text: campaign, phone, row id (or NULL), then the metadata columns.</summary>
-    public string ContactSelectList
+    /// <summary>A contact column of the row alias <paramref name="alias"/>, quoted.</summary>
+    public static string Column(string alias, string column) => $"{alias}.{Quote(column)}";
+
+    /// <summary>
+    /// The select list for contacts of the row alias <paramref name="alias"/>, four text columns:
+    /// campaign, phone, row id (or NULL), metadata (the JSON column's text, or the folded object).
+    /// </summary>
+    public string ContactSelectList(string alias)
     {
-        get
-        {
-            var id = HasIdColumn ? $"{Quote(Options.IdColumn)}::text" : "NULL::text";
-            var metadata = MetadataColumns.Select(c => $"{Quote(c)}::text");
-            return string.Join(", ", [$"{Quote(Options.CampaignColumn)}::text", $"{Quote(Options.PhoneColumn)}::text", id, .. metadata]);
-        }
+        var id = HasIdColumn ? $"{Column(alias, Options.IdColumn)}::text" : "NULL::text";
+        return $"{Column(alias, Options.CampaignColumn)}::text, {Column(alias, Options.PhoneColumn)}::text, {id}, {MetadataText(alias)}";
     }
 
-    /// <summary>Maps the text values of one contact row (campaign, phone, id, metadata columns in order).</summary>
-    public MappedContact MapContact(string? campaign, string? phone, string? rowId, IReadOnlyList<string?> metadataValues)
+    /// <summary>
+    /// The metadata of a row as text, as the adapter reads it: the JSON column as it is (a value
+    /// that is not JSON is rejected per row, not by the query), or the folded object.
+    /// </summary>
+    public string MetadataText(string alias) =>
+        FoldsColumns ? $"{MetadataJsonb(alias)}::text" : $"{Column(alias, MetadataColumns[0])}::text";
+
+    /// <summary>
+    /// The metadata of a row as jsonb: the JSON column (an empty object for NULL), or the folded
+    /// columns as <c>jsonb_build_object(name, column, …)</c>, each rendered by to_jsonb, NULL as null.
+    /// In sessions pinned by <see cref="SourceSession"/>.
+    /// </summary>
+    public string MetadataJsonb(string alias)
+    {
+        if (!FoldsColumns)
+        {
+            return $"coalesce({Column(alias, MetadataColumns[0])}::jsonb, '{{}}'::jsonb)";
+        }
+
+        // a function takes at most 100 arguments: 50 columns per jsonb_build_object, joined with ||
+        var parts = MetadataColumns
+            .Chunk(50)
+            .Select(chunk => $"jsonb_build_object({string.Join(", ", chunk.Select(c => $"{Literal(c)}, {Column(alias, c)}"))})")
+            .ToList();
+        return parts.Count switch
+        {
+            0 => "'{}'::jsonb",
+            1 => parts[0],
+            _ => $"({string.Join(" || ", parts)})",
+        };
+    }
+
+    /// <summary>Normalizes a source phone as the adapter does (E.164), or says why it cannot.</summary>
+    public string? NormalizePhone(string? raw, out string? reason) => phones.Normalize(raw, out reason);
+
+    /// <summary>Maps a contact row read by SQL (<see cref="ContactSelectList"/>): campaign, phone, id, metadata as JSON text.</summary>
+    public MappedContact MapContact(string? campaign, string? phone, string? rowId, string? metadata) =>
+        Map(campaign, phone, rowId, () => metadata is null ? EmptyObject : JsonElement.Parse(metadata, ParseOptions));
+
+    /// <summary>
+    /// Maps a contact row of the replication stream: the text values of the metadata columns, in
+    /// the order of <see cref="MetadataColumns"/>, with their column types.
+    /// </summary>
+    public MappedContact MapStreamedContact(string? campaign, string? phone, string? rowId, IReadOnlyList<string?> metadataValues, IReadOnlyList<ColumnType> types) =>
+        Map(campaign, phone, rowId, () => BuildMetadata(metadataValues, types));
+
+    MappedContact Map(string? campaign, string? phone, string? rowId, Func<JsonElement> buildMetadata)
     {
         var raw = phone ?? "";
         if (campaign is null || !Guid.TryParse(campaign, out var campaignId))
@@ -106,7 +128,7 @@ public sealed class SourceMapping
         JsonElement metadata;
         try
         {
-            metadata = BuildMetadata(metadataValues);
+            metadata = buildMetadata();
         }
         catch (JsonException e)
         {
@@ -265,7 +287,7 @@ public sealed class SourceMapping
         return e164 is null ? null : (campaignId, e164);
     }
 
-    JsonElement BuildMetadata(IReadOnlyList<string?> values)
+    JsonElement BuildMetadata(IReadOnlyList<string?> values, IReadOnlyList<ColumnType> types)
     {
         if (MetadataColumns.Count == 0)
         {
@@ -277,27 +299,28 @@ public sealed class SourceMapping
             return values[0] is { } json ? JsonElement.Parse(json, ParseOptions) : EmptyObject;
         }
 
-        // folded columns become string members (null stays null): the same on every path
+        // each column as to_jsonb renders its type, NULL as null: what jsonb_build_object gives the SQL readers
         var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
             for (var i = 0; i < MetadataColumns.Count; i++)
             {
+                writer.WritePropertyName(MetadataColumns[i]);
                 if (values[i] is { } value)
                 {
-                    writer.WriteString(MetadataColumns[i], value);
+                    TextAsJson.Write(writer, value, types[i]);
                 }
                 else
                 {
-                    writer.WriteNull(MetadataColumns[i]);
+                    writer.WriteNullValue();
                 }
             }
 
             writer.WriteEndObject();
         }
 
-        return JsonElement.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        return JsonElement.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), ParseOptions);
     }
 
     static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
@@ -313,4 +336,7 @@ public sealed class SourceMapping
 
         return builder.Append('"').ToString();
     }
+
+    /// <summary>A string literal for SQL, doubling embedded quotes.</summary>
+    public static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 }

@@ -26,6 +26,7 @@ public sealed partial class PollingCapture(
     AdapterState state,
     VersionDomainGuard domain,
     IEventSink sink,
+    SourceMapping mapping,
     SourceMetrics metrics,
     ILogger<PollingCapture> logger)
 {
@@ -36,7 +37,6 @@ public sealed partial class PollingCapture(
         """;
 
     readonly SourceOptions settings = options.Value;
-    readonly SourceMapping mapping = new(options.Value);
 
     public async Task Run(CancellationToken cancel)
     {
@@ -106,13 +106,14 @@ public sealed partial class PollingCapture(
         }
 
         var where = conditions.Count > 0 ? "WHERE " + string.Join(" AND ", conditions) : "";
-        return $"SELECT {selectList}, {column}::text, {id}::text, {version} FROM {table.Name.Sql} {where} ORDER BY {column}, {id} LIMIT {settings.SnapshotPageSize}";
+        return $"SELECT {selectList}, {column}::text, {id}::text, {version} FROM {table.Name.Sql} t {where} ORDER BY {column}, {id} LIMIT {settings.SnapshotPageSize}";
     }
 
     async Task<(int Rows, string? Position, string? Id)> PollCampaigns(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
-        var sql = Query(table, "id::text, name, type, status, config::text", position is not null);
+        await SourceSession.Pin(connection, cancel);
+        var sql = Query(table, SourceMapping.CampaignSelectList, position is not null);
         var rows = (await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config, string Position, string RowId, long Version)>(
             new CommandDefinition(sql, new { position, id, lag = settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture) }, cancellationToken: cancel))).ToList();
         if (rows.Count == 0)
@@ -152,12 +153,12 @@ public sealed partial class PollingCapture(
     async Task<(int Rows, string? Position, string? Id)> PollContacts(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
-        var sql = Query(table, mapping.ContactSelectList, position is not null);
+        await SourceSession.Pin(connection, cancel);
+        var sql = Query(table, mapping.ContactSelectList("t"), position is not null);
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("position", (object?)position ?? DBNull.Value);
         command.Parameters.AddWithValue("id", (object?)id ?? DBNull.Value);
         command.Parameters.AddWithValue("lag", settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
-        var metadataCount = mapping.MetadataColumns.Count;
         var changes = new List<ContactChanged>();
         var rows = 0;
         await using (var reader = await command.ExecuteReaderAsync(cancel))
@@ -166,16 +167,10 @@ public sealed partial class PollingCapture(
             {
                 rows++;
                 string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
-                var metadata = new string?[metadataCount];
-                for (var i = 0; i < metadataCount; i++)
-                {
-                    metadata[i] = Text(3 + i);
-                }
-
-                position = reader.GetString(3 + metadataCount);
-                id = reader.GetString(4 + metadataCount);
-                var version = reader.GetInt64(5 + metadataCount);
-                var row = mapping.MapContact(Text(0), Text(1), Text(2), metadata);
+                position = reader.GetString(4);
+                id = reader.GetString(5);
+                var version = reader.GetInt64(6);
+                var row = mapping.MapContact(Text(0), Text(1), Text(2), Text(3));
                 if (row.Rejected)
                 {
                     metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "contacts"));

@@ -104,6 +104,11 @@ public static class SourcePreflight
                 RequireColumn(contactColumns.Columns, column, mapping.Contacts, mapping.FoldsColumns ? "setting Source__MetadataColumns" : "setting Source__MetadataColumn", where);
             }
 
+            if (options.Mode == CaptureMode.Replication && mapping.FoldsColumns)
+            {
+                await RequireFoldableTypes(connection, mapping, where, cancel);
+            }
+
             if (options.Mode == CaptureMode.Replication && contactColumns.ReplicaIdentity != "f")
             {
                 throw new SettingsException(
@@ -134,6 +139,28 @@ public static class SourcePreflight
         }
 
         return (facts.ReplicaIdentity, facts.Columns ?? []);
+    }
+
+    /// <summary>
+    /// The stream carries folded columns as text, rendered again by their type (docs/adr/0013):
+    /// a composite type, or a type with its own cast to json, cannot be, so replication refuses it
+    /// at start (polling, which lets PostgreSQL render every column, takes it).
+    /// </summary>
+    static async Task RequireFoldableTypes(NpgsqlConnection connection, SourceMapping mapping, string where, CancellationToken cancel)
+    {
+        var columns = (await connection.QueryAsync<(string Name, long Type)>(new CommandDefinition(
+            "SELECT attname::text, atttypid::bigint FROM pg_attribute WHERE attrelid = @table::regclass AND attname = ANY(@columns) AND NOT attisdropped",
+            new { table = mapping.Contacts.Sql, columns = mapping.MetadataColumns.ToArray() },
+            cancellationToken: cancel))).ToList();
+        var types = await ColumnType.Resolve(connection, columns.Select(c => (uint)c.Type), cancel);
+        foreach (var (name, type) in columns)
+        {
+            if (types[(uint)type] is { Kind: JsonKind.Unsupported } unsupported)
+            {
+                throw new SettingsException(
+                    $"source table {mapping.Contacts} in {where}: column {name} is of type {unsupported.Name}, which replication cannot fold into metadata (a composite, or a type with its own cast to json; setting Source__MetadataColumns): fold a column of another type, or set Source__Mode=Polling");
+            }
+        }
     }
 
     static void RequireColumn(string[] columns, string column, TableName table, string setting, string where)

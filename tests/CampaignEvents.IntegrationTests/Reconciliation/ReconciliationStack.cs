@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
-using CampaignEvents.Reconciliation;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;

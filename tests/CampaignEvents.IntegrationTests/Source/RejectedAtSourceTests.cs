@@ -2,15 +2,15 @@ using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
-using CampaignEvents.Reconciliation.SourceSide;
 using CampaignEvents.Source;
 using CampaignEvents.Source.Configuration;
+using CampaignEvents.Source.Mapping;
+using CampaignEvents.Source.ReconciliationSide;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using Xunit;
 
@@ -83,7 +83,7 @@ public sealed class RejectedAtSourceTests(IsolatedVhost vhost) : IClassFixture<I
             }
 
             // reconciliation lists the oversized rows as rejected at source, with the adapter's reason, and does not count them
-            var source = new SourceContacts(world.Source, Options.Create(new SourceOptions()));
+            var source = new SourceContacts(world.Source, new SourceMapping(new SourceOptions()));
             foreach (var (campaign, phone, goodRows) in new[] { (campaigns[0], "+14155550901", 250), (campaigns[1], "+14155550903", 251) })
             {
                 var digest = await source.Digest(new DigestSourceContacts { CampaignId = campaign, Level = DigestLevel.Buckets }, TestContext.Current.CancellationToken);

@@ -50,6 +50,28 @@ public sealed class SourcePreflightTests(IsolatedSourceDatabase source) : IClass
     }
 
     [Fact]
+    public async Task A_folded_column_replication_cannot_render_is_refused_with_its_name_and_polling_takes_it()
+    {
+        await DefaultShape();
+        await using (var connection = await source.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                DO $$ BEGIN CREATE TYPE postal AS (street text, city text); EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+                ALTER TABLE contacts ADD COLUMN IF NOT EXISTS address postal, ADD COLUMN IF NOT EXISTS score integer, ADD COLUMN IF NOT EXISTS tags text[];
+                """);
+        }
+
+        var folded = new SourceOptions { MetadataColumn = "", MetadataColumns = ["score", "tags", "address"] };
+        var error = await Assert.ThrowsAsync<SettingsException>(() => SourcePreflight.CheckAsync(source.DataSource, folded));
+        Assert.Contains("column address is of type postal", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Source__MetadataColumns", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+
+        await SourcePreflight.CheckAsync(source.DataSource, new SourceOptions { MetadataColumn = "", MetadataColumns = ["score", "tags"] });
+        await SourcePreflight.CheckAsync(source.DataSource, new SourceOptions { Mode = CaptureMode.Polling, MetadataColumn = "", MetadataColumns = ["score", "tags", "address"] });
+    }
+
+    [Fact]
     public async Task A_missing_table_or_column_names_the_setting()
     {
         await DefaultShape();

@@ -1,5 +1,6 @@
-using CampaignEvents.Reconciliation.Digests;
-using CampaignEvents.Reconciliation.SourceSide;
+using CampaignEvents.Infrastructure.Digests;
+using CampaignEvents.Source.Mapping;
+using CampaignEvents.Source.ReconciliationSide;
 using FsCheck;
 using FsCheck.Fluent;
 using Xunit;
@@ -87,8 +88,8 @@ public sealed class DigestTests
 
     [Theory]
     [InlineData("public.contacts", "\"public\".\"contacts\"")]
-    [InlineData("contacts", "\"contacts\"")]
-    [InlineData("we\"ird", "\"we\"\"ird\"")]
+    [InlineData("contacts", "\"public\".\"contacts\"")]
+    [InlineData("crm.we\"ird", "\"crm\".\"we\"\"ird\"")]
     public void Configured_names_are_quoted_as_identifiers(string name, string quoted) =>
-        Assert.Equal(quoted, SqlName.Quote(name));
+        Assert.Equal(quoted, TableName.Parse(name).Sql);
 }

@@ -20,7 +20,7 @@ public sealed class SourceMappingGuardTests
     static readonly Guid Campaign = Guid.Parse("00000000-0000-0000-0000-0000000000c1");
 
     static MappedContact Row(string metadata, SourceMapping? mapping = null) =>
-        (mapping ?? Mapping).MapContact(Campaign.ToString(), "+14155550101", "row-1", [metadata]);
+        (mapping ?? Mapping).MapContact(Campaign.ToString(), "+14155550101", "row-1", metadata);
 
     static string Nested(int depth) => string.Concat(Enumerable.Repeat("""{"a":""", depth - 1)) + "{}" + new string('}', depth - 1);
 

@@ -15,7 +15,7 @@ public sealed class TransactionFoldTests
     const ulong Commit = 0x1_2345_6789;
 
     static MappedContact Row(string phone, string metadata = "{}") =>
-        Mapping.MapContact(Campaign.ToString(), phone, "row-1", [metadata]);
+        Mapping.MapContact(Campaign.ToString(), phone, "row-1", metadata);
 
     [Fact]
     public void Keeps_only_the_last_change_of_a_key_with_its_position_in_the_version()
@@ -79,21 +79,47 @@ public sealed class TransactionFoldTests
     }
 
     [Fact]
-    public void Folded_columns_become_string_members_of_the_metadata()
+    public void Streamed_folded_columns_keep_their_json_types_and_null_stays_null()
     {
-        var mapping = new SourceMapping(new SourceOptions { MetadataColumn = "", MetadataColumns = ["first_name", "age"] });
-        var row = mapping.MapContact(Campaign.ToString(), "+442079460958", null, ["Zoë", null]);
+        var mapping = new SourceMapping(new SourceOptions { MetadataColumn = "", MetadataColumns = ["first_name", "age", "vip", "tags", "seen"] });
+        ColumnType[] types =
+        [
+            ColumnType.Text,
+            new("integer", JsonKind.Number),
+            new("boolean", JsonKind.Boolean),
+            new("text[]", JsonKind.Array, ColumnType.Text),
+            new("timestamp with time zone", JsonKind.TimestampTz),
+        ];
+        var row = mapping.MapStreamedContact(Campaign.ToString(), "+442079460958", null, ["Zoë", "42", "f", "{a,\"b c\",NULL}", null], types);
 
         Assert.False(row.Rejected);
-        Assert.Equal("Zoë", row.Metadata.GetProperty("first_name").GetString());
-        Assert.Equal(JsonValueKind.Null, row.Metadata.GetProperty("age").ValueKind);
-        Assert.Contains("\"first_name\"::text", mapping.ContactSelectList, StringComparison.Ordinal);
+        Assert.Equal("""{"first_name":"Zoë","age":42,"vip":false,"tags":["a","b c",null],"seen":null}""", JsonSerializer.Serialize(row.Metadata, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+    }
+
+    [Fact]
+    public void Sql_readers_let_postgresql_fold_the_columns_with_jsonb_build_object()
+    {
+        var mapping = new SourceMapping(new SourceOptions { MetadataColumn = "", MetadataColumns = ["first_name", "it's"] });
+
+        Assert.Equal("""t."campaign_id"::text, t."phone_number"::text, t."id"::text, jsonb_build_object('first_name', t."first_name", 'it''s', t."it's")::text""", mapping.ContactSelectList("t"));
+        Assert.Equal("""coalesce(t."metadata"::jsonb, '{}'::jsonb)""", Mapping.MetadataJsonb("t"));
+    }
+
+    [Fact]
+    public void More_than_fifty_folded_columns_are_built_in_parts_within_the_argument_limit()
+    {
+        var mapping = new SourceMapping(new SourceOptions { MetadataColumn = "", MetadataColumns = [.. Enumerable.Range(0, 120).Select(i => $"c{i}")] });
+
+        var sql = mapping.MetadataJsonb("t");
+
+        Assert.Equal(3, sql.Split("jsonb_build_object(").Length - 1);
+        Assert.Contains(" || ", sql, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Metadata_that_is_not_a_json_object_is_rejected()
     {
-        Assert.True(Mapping.MapContact(Campaign.ToString(), "+14155550101", null, ["[1,2]"]).Rejected);
-        Assert.True(Mapping.MapContact("not-a-uuid", "+14155550101", null, ["{}"]).Rejected);
+        Assert.True(Mapping.MapContact(Campaign.ToString(), "+14155550101", null, "[1,2]").Rejected);
+        Assert.True(Mapping.MapContact("not-a-uuid", "+14155550101", null, "{}").Rejected);
     }
 }

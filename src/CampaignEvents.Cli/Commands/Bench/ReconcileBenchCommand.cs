@@ -11,6 +11,7 @@ using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Infrastructure.Phones;
 using CampaignEvents.Reconciliation;
 using CampaignEvents.Reconciliation.LocalSide;
+using CampaignEvents.Source.ReconciliationSide;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

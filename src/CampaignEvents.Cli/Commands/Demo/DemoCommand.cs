@@ -4,7 +4,7 @@ using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
-using CampaignEvents.Reconciliation;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
 using Dapper;

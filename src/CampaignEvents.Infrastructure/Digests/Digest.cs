@@ -1,4 +1,4 @@
-namespace CampaignEvents.Reconciliation.Digests;
+namespace CampaignEvents.Infrastructure.Digests;
 
 /// <summary>
 /// The digest scheme both sides compute (docs/adr/0007): a key's bucket comes from

@@ -1,33 +1,31 @@
 using System.Data;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Configuration;
-using CampaignEvents.Infrastructure.Phones;
-using CampaignEvents.Reconciliation.Digests;
-using CampaignEvents.Source.Configuration;
+using CampaignEvents.Infrastructure.Digests;
 using CampaignEvents.Source.Mapping;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using DigestScheme = CampaignEvents.Infrastructure.Digests.Digest;
 
-namespace CampaignEvents.Reconciliation.SourceSide;
+namespace CampaignEvents.Source.ReconciliationSide;
 
 /// <summary>A source row read for a repair or a report: normalized key, raw text, row hash, metadata.</summary>
 public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash, string Metadata);
 
 /// <summary>
-/// Reads the external database with the adapter's mapping (<see cref="SourceOptions"/>) and
-/// computes the digests of docs/adr/0007. Phones already shaped like E.164 are hashed inside
-/// PostgreSQL in one scan; the others (few, in practice) are read, normalized here with the
-/// adapter's <see cref="PhoneNormalizer"/>, and hashed by PostgreSQL in one statement over arrays,
-/// so both kinds hash exactly like the local side. Rows whose metadata the adapter may reject take
-/// the second way too, and are checked with the adapter's <see cref="SourceMapping"/>. Every read runs in one REPEATABLE READ
-/// snapshot, after taking the WAL position.
+/// The source side of reconciliation: reads the external database with the adapter's own
+/// <see cref="SourceMapping"/> (the same tables, columns, metadata rendering and phone
+/// normalization) and computes the digests of docs/adr/0007. Phones already shaped like E.164 are
+/// hashed inside PostgreSQL in one scan; the others (few, in practice) are read, normalized here
+/// with the mapping, and hashed by PostgreSQL in one statement over arrays, so both kinds hash
+/// exactly like the local side. Rows whose metadata the adapter may reject take the second way
+/// too, and are checked with the mapping. Every read runs in one REPEATABLE READ snapshot, after
+/// taking the WAL position, in a session pinned by <see cref="SourceSession"/> (docs/adr/0013).
 /// </summary>
 public sealed class SourceContacts
 {
     readonly NpgsqlDataSource source;
-    readonly PhoneNormalizer normalizer;
     readonly SourceMapping mapping;
     readonly string digestRows;
     readonly string keyRows;
@@ -35,29 +33,26 @@ public sealed class SourceContacts
     readonly string campaignExists;
     readonly string campaignIds;
 
-    public SourceContacts([FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source, IOptions<SourceOptions> options)
+    public SourceContacts([FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source, SourceMapping mapping)
     {
         this.source = source;
-        var o = options.Value;
-        normalizer = new PhoneNormalizer(o.DefaultRegion);
-        mapping = new SourceMapping(o);
-        var table = SqlName.Quote(o.ContactsTable);
-        var campaign = $"t.{SqlName.Quote(o.CampaignColumn)}";
-        var phone = $"t.{SqlName.Quote(o.PhoneColumn)}";
-        var metadata = string.IsNullOrWhiteSpace(o.MetadataColumn)
-            ? $"jsonb_build_object({string.Join(", ", o.MetadataColumns.Select(c => $"{SqlName.Literal(c)}, t.{SqlName.Quote(c)}"))})"
-            : $"coalesce(t.{SqlName.Quote(o.MetadataColumn)}::jsonb, '{{}}'::jsonb)";
+        this.mapping = mapping;
+        var o = mapping.Options;
+        var table = $"{mapping.Contacts.Sql} t";
+        var campaign = SourceMapping.Column("t", o.CampaignColumn);
+        var phone = SourceMapping.Column("t", o.PhoneColumn);
+        var metadata = mapping.MetadataJsonb("t");
 
         // Only rows that surely map as the adapter maps them are hashed inside PostgreSQL (e): an
         // E.164-shaped phone, and metadata the adapter surely accepts (an object, small enough even
         // if every byte were escaped on the wire, with no more brackets than Source:MaxJsonDepth).
         // Every other row is checked here with the adapter's own mapping, so a row the adapter
         // rejects is listed as rejected at source, never as missing locally (issue 12).
-        var plain = $"{Digests.Digest.LooksLikeE164("p")} AND left(m, 1) = '{{' AND octet_length(m) <= {o.MaxMetadataBytes / 6} AND octet_length(m) - octet_length(translate(m, '{{[', '')) <= {o.MaxJsonDepth}";
+        var plain = $"{DigestScheme.LooksLikeE164("p")} AND left(m, 1) = '{{' AND octet_length(m) <= {o.MaxMetadataBytes / 6} AND octet_length(m) - octet_length(translate(m, '{{[', '')) <= {o.MaxJsonDepth}";
         var rows = $"""
             SELECT p, m, {plain} AS e
             FROM (SELECT {phone}::text AS p, {metadata}::text AS m
-                  FROM {table} t
+                  FROM {table}
                   WHERE {campaign} = @campaign
                   OFFSET 0) r
             OFFSET 0
@@ -73,22 +68,22 @@ public sealed class SourceContacts
                    array_agg(p) FILTER (WHERE NOT e) AS other_phones,
                    array_agg(m) FILTER (WHERE NOT e) AS other_metadata
             FROM ({rows}) s
-            WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {Digests.Digest.BucketMask})::int = ANY(@buckets)
+            WHERE NOT e OR NOT @sub OR (hashtextextended(p, 0) & {DigestScheme.BucketMask})::int = ANY(@buckets)
             GROUP BY 1
             """;
         // one scan: plain rows of the sub-buckets with their row hash, the others raw
         keyRows = $"""
             SELECT p, e, CASE WHEN e THEN hashtextextended(p || '|' || m, 1) END AS r, CASE WHEN NOT e THEN m END AS m
             FROM ({rows}) s
-            WHERE NOT e OR (hashtextextended(p, 0) & {Digests.Digest.SubBucketMask})::int = ANY(@subs)
+            WHERE NOT e OR (hashtextextended(p, 0) & {DigestScheme.SubBucketMask})::int = ANY(@subs)
             """;
         rowsByPhone = $"""
             SELECT {phone}::text AS p, {metadata}::text AS m
-            FROM {table} t
+            FROM {table}
             WHERE {campaign} = @campaign AND {phone} = ANY(@phones)
             """;
-        campaignExists = $"SELECT EXISTS (SELECT 1 FROM {SqlName.Quote(o.CampaignsTable)} WHERE id = @campaign) OR EXISTS (SELECT 1 FROM {table} t WHERE {campaign} = @campaign)";
-        campaignIds = $"SELECT id FROM {SqlName.Quote(o.CampaignsTable)} ORDER BY id";
+        campaignExists = $"SELECT EXISTS (SELECT 1 FROM {mapping.Campaigns.Sql} WHERE id = @campaign) OR EXISTS (SELECT 1 FROM {table} WHERE {campaign} = @campaign)";
+        campaignIds = $"SELECT id FROM {mapping.Campaigns.Sql} ORDER BY id";
     }
 
     const string Lsn = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint";
@@ -103,7 +98,7 @@ public sealed class SourceContacts
     {
         var subLevel = request.Level == DigestLevel.SubBuckets;
         var wanted = request.Buckets.ToHashSet();
-        var mask = subLevel ? Digests.Digest.SubBucketMask : Digests.Digest.BucketMask;
+        var mask = subLevel ? DigestScheme.SubBucketMask : DigestScheme.BucketMask;
 
         return await InSnapshot(async (connection, lsn) =>
         {
@@ -134,7 +129,7 @@ public sealed class SourceContacts
             var (others, rejected) = await NormalizeAndHash(connection, raw, cancel);
             foreach (var row in others)
             {
-                if (!subLevel || wanted.Contains(Digests.Digest.BucketOf(row.Sub)))
+                if (!subLevel || wanted.Contains(DigestScheme.BucketOf(row.Sub)))
                 {
                     var bucket = (int)(row.KeyHash & mask);
                     buckets[bucket] = buckets.GetValueOrDefault(bucket).Add(new BucketDigest(1, row.Key.RowHash));
@@ -186,7 +181,7 @@ public sealed class SourceContacts
                 // shaped like E.164 is not yet valid: the adapter rejects what libphonenumber rejects
                 foreach (var (phone, rowHash) in e164)
                 {
-                    var normalized = normalizer.Normalize(phone, out var reason);
+                    var normalized = mapping.NormalizePhone(phone, out var reason);
                     if (normalized is null)
                     {
                         rejected.Add(new RejectedSourceRow { RawPhone = phone, Reason = reason! });
@@ -268,7 +263,7 @@ public sealed class SourceContacts
         var valid = new List<(string Phone, string Raw, string Metadata)>();
         foreach (var (phone, metadata) in raw)
         {
-            var normalized = normalizer.Normalize(phone, out var reason);
+            var normalized = mapping.NormalizePhone(phone, out var reason);
             if (normalized is null)
             {
                 rejected.Add(new RejectedSourceRow { RawPhone = phone ?? "", Reason = reason! });
@@ -307,6 +302,7 @@ public sealed class SourceContacts
     async Task<T> InSnapshot<T>(Func<NpgsqlConnection, long, Task<T>> read, CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
+        await SourceSession.Pin(connection, cancel);
 
         // the position first, in its own statement: every change the snapshot misses commits after it
         var lsn = await Scalar<long>(connection, Lsn, null, cancel);
@@ -329,17 +325,6 @@ public sealed class SourceContacts
 
     sealed record HashedRow(SourceKey Key, long KeyHash)
     {
-        public int Sub => (int)(KeyHash & Digests.Digest.SubBucketMask);
+        public int Sub => (int)(KeyHash & DigestScheme.SubBucketMask);
     }
-}
-
-/// <summary>Identifiers from configuration, quoted so a table or column name cannot change the SQL.</summary>
-public static class SqlName
-{
-    /// <summary><c>public.contacts</c> → <c>"public"."contacts"</c>.</summary>
-    public static string Quote(string name) =>
-        string.Join(".", name.Split('.').Select(part => $"\"{part.Trim().Replace("\"", "\"\"", StringComparison.Ordinal)}\""));
-
-    /// <summary>A string literal.</summary>
-    public static string Literal(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
 }

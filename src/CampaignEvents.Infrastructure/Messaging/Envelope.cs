@@ -1,7 +1,7 @@
 using System.Net.Mime;
 using MassTransit;
 
-namespace CampaignEvents.Reconciliation;
+namespace CampaignEvents.Infrastructure.Messaging;
 
 /// <summary>
 /// Requests and responses between the parts of reconciliation travel in MassTransit's JSON

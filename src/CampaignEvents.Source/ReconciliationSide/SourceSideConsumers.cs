@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace CampaignEvents.Reconciliation.SourceSide;
+namespace CampaignEvents.Source.ReconciliationSide;
 
 // The source side answers every request, failures included (Error set), so the requester gets one
 // typed answer instead of a fault it would have to tell apart from a response.
