@@ -109,6 +109,28 @@ SELECT format('CREATE DATABASE %I OWNER %I', '$CE_PG_LOCAL_DB', '$CE_PG_USER')
 SELECT format('CREATE DATABASE %I OWNER %I', '$CE_PG_SOURCE_DB', '$CE_PG_USER')
  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$CE_PG_SOURCE_DB')\gexec
 SQL
+  provision_postgres_roles
+}
+
+# The login of each job (docs/adr/0015), created with its password here and granted by the files
+# of database/roles/ (local.sql: `campaign-events migrate` applies it; source.sql: the source's
+# admin runs it once, the demo after it creates its source tables). Where the tables already exist
+# (a stack in use) the files are applied now too, as the tables' owner.
+provision_postgres_roles() {
+  local role
+  for role in $CE_PG_ROLES; do
+    psql_admin -d postgres <<SQL >/dev/null
+SELECT format('CREATE ROLE %I LOGIN', '$role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$role')\gexec
+ALTER ROLE "$role" LOGIN PASSWORD '$(ce_role_password "$role")';
+SQL
+  done
+  # REPLICATION takes a superuser: this step, not the SQL file that the tables' owner runs
+  psql_admin -d postgres -c "ALTER ROLE campaign_events_source REPLICATION" >/dev/null
+  # a database not migrated yet gets its grants from `campaign-events migrate`
+  { echo "SET ROLE \"$CE_PG_USER\";"; cat "$repo/database/roles/local.sql"; } | psql_admin -d "$CE_PG_LOCAL_DB" >/dev/null 2>&1 \
+    || log "grants of database/roles/local.sql: at the next campaign-events migrate (the tables are not all there yet)"
+  { echo "SET ROLE \"$CE_PG_USER\";"; cat "$repo/database/roles/source.sql"; } | psql_admin -d "$CE_PG_SOURCE_DB" >/dev/null 2>&1 \
+    || log "grants of database/roles/source.sql: once the source tables exist (the demo creates them)"
 }
 
 stop_postgres() {
@@ -186,13 +208,44 @@ provision_rabbitmq() {
   else
     as_rabbit rabbitmqctl -q add_user "$CE_RABBIT_USER" "$CE_RABBIT_PASSWORD" >/dev/null
   fi
-  # administrator: the tests create a vhost per test class, and status reads the management API
+  # administrator: the tests create a vhost per test class, `migrate --topology` declares it all;
+  # the roles, publishers and status use the users of provision_rabbitmq_users (docs/adr/0015)
   as_rabbit rabbitmqctl -q set_user_tags "$CE_RABBIT_USER" administrator
   as_rabbit rabbitmqctl -q set_permissions -p "$CE_RABBIT_VHOST" "$CE_RABBIT_USER" '.*' '.*' '.*'
+  provision_rabbitmq_users
   apply_policies
   if as_rabbit rabbitmqctl -q list_users | awk '{print $1}' | grep -qx guest; then
     as_rabbit rabbitmqctl -q delete_user guest >/dev/null
   fi
+}
+
+# The user of each job, its tags and permissions, from the compose definitions (one home:
+# infra/compose/rabbitmq-definitions.json); the administrator is provisioned above.
+provision_rabbitmq_users() {
+  local vhost="${1:-$CE_RABBIT_VHOST}" users
+  users="$(as_rabbit rabbitmqctl -q list_users | awk '{print $1}')"
+  rabbitmq_roles | while IFS=$'\x1f' read -r user tags configure write read; do
+    if printf '%s\n' "$users" | grep -qx "$user"; then
+      as_rabbit rabbitmqctl -q change_password "$user" "$(ce_role_password "$user")" >/dev/null </dev/null
+    else
+      as_rabbit rabbitmqctl -q add_user "$user" "$(ce_role_password "$user")" >/dev/null </dev/null
+    fi
+    # shellcheck disable=SC2086 # tags: none, one or several words
+    as_rabbit rabbitmqctl -q set_user_tags "$user" $tags >/dev/null </dev/null
+    as_rabbit rabbitmqctl -q set_permissions -p "$vhost" "$user" "$configure" "$write" "$read" >/dev/null </dev/null
+  done
+}
+
+# user, tags, configure, write, read: each user of the definitions but the administrator
+rabbitmq_roles() {
+  python3 - "$repo/infra/compose/rabbitmq-definitions.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+tags = {u["name"]: " ".join(u["tags"]) for u in d["users"]}
+for p in d["permissions"]:
+    if "administrator" not in tags.get(p["user"], ""):
+        print("\x1f".join([p["user"], tags.get(p["user"], ""), p["configure"], p["write"], p["read"]]))
+PY
 }
 
 # The policies of the compose definitions (one home: infra/compose/rabbitmq-definitions.json), so
@@ -224,8 +277,9 @@ print_settings() {
 Stack ready (state in $state):
   PostgreSQL  127.0.0.1:$CE_PG_PORT  databases $CE_PG_LOCAL_DB (local) and $CE_PG_SOURCE_DB (external), user $CE_PG_USER
   RabbitMQ    127.0.0.1:$CE_RABBIT_PORT  vhost $CE_RABBIT_VHOST, user $CE_RABBIT_USER
-  Dashboard   http://127.0.0.1:$CE_RABBIT_MGMT_PORT/  (user $CE_RABBIT_USER)
+  Dashboard   http://127.0.0.1:$CE_RABBIT_MGMT_PORT/  (user campaign-events-monitoring)
   Prometheus  http://127.0.0.1:$CE_RABBIT_PROMETHEUS_PORT/metrics  (RabbitMQ's own metrics, queue depths)
-Connection settings for your shell:  source infra/env.sh
+  Identities  a login per job (README: Identities and permissions); admin: $CE_PG_USER, $CE_RABBIT_USER
+Connection settings for your shell:  source infra/env.sh [owner|sync|source|reconcile|pipeline|status|publisher]
 OUT
 }
