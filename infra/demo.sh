@@ -8,8 +8,13 @@ repo="$(cd "$here/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 bash "$here/up.sh"
-source "$here/env.sh"
 dotnet build "$repo/src/CampaignEvents.Cli" -c Release -v quiet -nologo -clp:NoSummary
 cli="$repo/src/CampaignEvents.Cli/bin/Release/net10.0/campaign-events"
-"$cli" migrate
+# as the owner and the broker's administrator: the schema with its grants, the whole topology
+source "$here/env.sh" owner
+"$cli" migrate --topology
+# the demo's world (its reset, the source's rows) as the tables' owner; the pipeline as its own
+# logins (README: Identities and permissions)
+export ConnectionStrings__ContactsOwner="$ConnectionStrings__Contacts" ConnectionStrings__SourceOwner="$ConnectionStrings__Source"
+source "$here/env.sh" pipeline
 "$cli" demo "$@"

@@ -27,6 +27,7 @@ public static class ReconciliationRegistration
         builder.Services.AddScoped<Reconciler>();
         builder.Services.AddScoped<Campaigns>();
         builder.Services.AddHostedService<ScheduledReconciliation>();
+        builder.AddTopologyPart(TopologyParts.Reconcile);
         builder.AddBusPart(x =>
         {
             x.AddConsumer<ReconcileCampaignConsumer, ReconcileCampaignConsumerDefinition>();

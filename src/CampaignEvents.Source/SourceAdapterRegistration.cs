@@ -1,3 +1,4 @@
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Continuity;
 using CampaignEvents.Source.Mapping;
@@ -25,6 +26,7 @@ public static class SourceAdapterRegistration
         builder.Services.AddSingleton<IEventSink, BusEventSink>();
         builder.Services.AddSingleton<ReplicationCapture>();
         builder.Services.AddSingleton<PollingCapture>();
+        builder.AddTopologyPart(TopologyParts.Contract);
         builder.Services.AddHostedService<SourceAdapterService>();
         builder.Services.AddHealthChecks().AddCheck<ReplicationSlotHealthCheck>("replication-slot", tags: ["ready"]);
         return builder;

@@ -28,6 +28,7 @@ public static class ContactSyncRegistration
         builder.Services.AddSingleton<CampaignDirectory>();
         builder.Services.AddSingleton<ContactValidationFilter>();
         builder.Services.AddHostedService<TombstoneCleanup>();
+        builder.AddTopologyPart(TopologyParts.Sync);
         builder.AddWaitQueues(services => services.GetRequiredService<IOptions<SyncOptions>>().Value.CampaignWaits);
         builder.AddBusPart(x =>
         {

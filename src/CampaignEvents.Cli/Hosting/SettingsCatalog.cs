@@ -18,7 +18,8 @@ public static class SettingsCatalog
         [ReconciliationOptions.Section] = typeof(ReconciliationOptions),
     };
 
-    public static readonly IReadOnlyList<string> ConnectionStrings = [DatabaseSettings.Contacts, DatabaseSettings.Source];
+    public static readonly IReadOnlyList<string> ConnectionStrings =
+        [DatabaseSettings.Contacts, DatabaseSettings.Source, Commands.Demo.DemoCommand.ContactsOwner, Commands.Demo.DemoCommand.SourceOwner];
 
     /// <summary>True when an environment variable name (Section__Property) is a setting the program reads.</summary>
     public static bool IsKnown(string variable)

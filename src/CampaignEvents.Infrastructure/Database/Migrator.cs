@@ -8,7 +8,9 @@ namespace CampaignEvents.Infrastructure.Database;
 
 /// <summary>
 /// Applies database/migrations/NNN_name.sql in order, once each, journaled in the table
-/// <c>schema_migrations</c> by DbUp. Safe to run any number of times.
+/// <c>schema_migrations</c> by DbUp, then the grants of database/roles/local.sql (every time, so a
+/// table a migration adds gets the grant written beside it: docs/adr/0015). Safe to run any number
+/// of times. Runs as the owner of the tables.
 /// </summary>
 public static class Migrator
 {
@@ -29,6 +31,19 @@ public static class Migrator
         {
             var failed = result.ErrorScript?.Name ?? "a migration";
             throw new MigrationException($"{Strip(failed)} failed: {result.Error.Message}", result.Error);
+        }
+
+        try
+        {
+            using var owner = new NpgsqlConnection(connection.ConnectionString);
+            owner.Open();
+            RoleGrants.ApplyLocal(owner).GetAwaiter().GetResult();
+        }
+        catch (PostgresException e)
+        {
+            throw new MigrationException(
+                $"database/roles/local.sql failed: {e.MessageText} ({e.SqlState}); it runs as the owner of the tables, and creating a missing role needs CREATEROLE: create the roles first (infra/up.sh does; README: Identities and permissions)",
+                e);
         }
 
         return [.. result.Scripts.Select(s => Strip(s.Name))];

@@ -25,7 +25,7 @@ sealed partial class BrokerTopologyStartup(BrokerTopology topology, ILogger<Brok
                 LogDeclared(queues.Count);
                 return;
             }
-            catch (SettingsException e) when (e.InnerException is RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason.ReplyCode: 406 })
+            catch (SettingsException e) when (e.InnerException is RabbitMQ.Client.Exceptions.OperationInterruptedException { ShutdownReason.ReplyCode: 406 or 403 })
             {
                 throw;
             }

@@ -11,6 +11,18 @@ public static class BusRegistration
 {
     const string PartsKey = "CampaignEvents.BusParts";
     const string WaitsKey = "CampaignEvents.WaitQueues";
+    const string TopologyKey = "CampaignEvents.TopologyParts";
+
+    /// <summary>
+    /// A role adds the part of the broker topology it uses, which this process declares at start
+    /// (<see cref="BrokerTopology"/>); a process no role added a part to declares everything. Call
+    /// before <see cref="AddCampaignEventsBus"/>.
+    /// </summary>
+    public static IHostApplicationBuilder AddTopologyPart(this IHostApplicationBuilder builder, TopologyParts part)
+    {
+        builder.Properties[TopologyKey] = (builder.Properties.TryGetValue(TopologyKey, out var value) && value is TopologyParts parts ? parts : TopologyParts.None) | part;
+        return builder;
+    }
 
     /// <summary>
     /// A role adds the wait queues it depends on to the topology every process declares at start
@@ -63,9 +75,11 @@ public static class BusRegistration
 
         // declared before MassTransit starts (hosted services start in the order they were added)
         var waits = builder.Properties.TryGetValue(WaitsKey, out var w) && w is List<Func<IServiceProvider, IEnumerable<TimeSpan>>> list ? list : [];
+        var topologyParts = builder.Properties.TryGetValue(TopologyKey, out var t) && t is TopologyParts p && p != TopologyParts.None ? p : TopologyParts.All;
         builder.Services.AddSingleton(services => new BrokerTopology(
             services.GetRequiredService<IOptions<RabbitMqOptions>>().Value,
-            waits.SelectMany(wait => wait(services))));
+            waits.SelectMany(wait => wait(services)),
+            topologyParts));
         builder.Services.AddHostedService<BrokerTopologyStartup>();
 
         // a started host has its queues bound: a message published right after start is not lost,

@@ -32,6 +32,14 @@ public static class SourcePreflight
         GROUP BY c.relreplident
         """;
 
+    // the adapter creates a missing publication itself when it may: as the tables' owner
+    const string PublicationFacts = """
+        SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = @publication) AS present,
+               (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+               OR (pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = @campaigns::regclass), 'USAGE')
+                   AND pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = @contacts::regclass), 'USAGE')) AS can_create
+        """;
+
     /// <summary>
     /// Reads ConnectionStrings:Source and the section Source from configuration and checks them;
     /// for the run command, before the host starts. Throws <see cref="SettingsException"/>.
@@ -113,6 +121,17 @@ public static class SourcePreflight
             {
                 throw new SettingsException(
                     $"source table {mapping.Contacts} has replica identity {Describe(contactColumns.ReplicaIdentity)}, so a delete would not carry the campaign, phone and metadata: run ALTER TABLE {mapping.Contacts.Sql} REPLICA IDENTITY FULL on the source");
+            }
+
+            if (options.Mode == CaptureMode.Replication)
+            {
+                var publication = await connection.QuerySingleAsync<(bool Present, bool CanCreate)>(new CommandDefinition(
+                    PublicationFacts, new { publication = options.PublicationName, campaigns = mapping.Campaigns.Sql, contacts = mapping.Contacts.Sql }, cancellationToken: cancel));
+                if (!publication.Present && !publication.CanCreate)
+                {
+                    throw new SettingsException(
+                        $"source database {where}: publication {options.PublicationName} does not exist and user {facts.UserName} may not create it (that needs the owner of {mapping.Campaigns} and {mapping.Contacts}): a one-time step of the source's admin, run database/roles/source.sql as the tables' owner (README: Identities and permissions; setting Source__PublicationName)");
+                }
             }
 
             if (options.Mode == CaptureMode.Polling)

@@ -18,6 +18,8 @@ public static class ReconciliationSideRegistration
         builder.Services.AddSourceMapping();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SourceContacts>();
+        // repairs are published to the contract's exchanges
+        builder.AddTopologyPart(TopologyParts.SourceSide | TopologyParts.Contract);
         builder.AddBusPart(x =>
         {
             x.AddConsumer<DigestSourceContactsConsumer, SourceSideConsumerDefinition<DigestSourceContactsConsumer>>();

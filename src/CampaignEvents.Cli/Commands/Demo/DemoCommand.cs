@@ -24,6 +24,18 @@ namespace CampaignEvents.Cli.Commands.Demo;
 /// </summary>
 static class DemoCommand
 {
+    /// <summary>
+    /// The owner of the local tables, for the demo's migrate and reset (ConnectionStrings:ContactsOwner);
+    /// without it, ConnectionStrings:Contacts. The pipeline itself runs as ConnectionStrings:Contacts.
+    /// </summary>
+    public const string ContactsOwner = "ContactsOwner";
+
+    /// <summary>
+    /// The owner of the demo's source tables, which the demo creates, fills and changes as the
+    /// external system would (ConnectionStrings:SourceOwner); without it, ConnectionStrings:Source.
+    /// </summary>
+    public const string SourceOwner = "SourceOwner";
+
     public static Command Create()
     {
         var contacts = new Option<int>("--contacts") { Description = "Contacts to create in the demo external database.", DefaultValueFactory = _ => 100_000 };
@@ -62,8 +74,10 @@ static class DemoCommand
         };
         var builder = PipelineHost.CreateBuilder(PipelineHost.AllRoles, overrides);
         await Preflight.Check(builder.Configuration, PipelineHost.AllRoles, cancel, sourceShape: false);
-        var source = DatabaseSettings.Require(builder.Configuration, DatabaseSettings.Source);
-        var local = DatabaseSettings.Require(builder.Configuration, DatabaseSettings.Contacts);
+        // the pipeline runs as its own logins; the demo's world (migrate, reset, the source's rows and
+        // their changes, progress) as the tables' owners (docs/adr/0015)
+        var source = Owner(builder.Configuration, SourceOwner, DatabaseSettings.Source);
+        var local = Owner(builder.Configuration, ContactsOwner, DatabaseSettings.Contacts);
         var sourceOptions = builder.Configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
         var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
 
@@ -153,6 +167,9 @@ static class DemoCommand
 
         return results;
     }
+
+    static NpgsqlConnectionStringBuilder Owner(IConfiguration configuration, string owner, string fallback) =>
+        DatabaseSettings.Require(configuration, string.IsNullOrWhiteSpace(configuration.GetConnectionString(owner)) ? fallback : owner);
 
     static void Say(string line) => AnsiConsole.MarkupLine($"[grey]{DateTime.Now:HH:mm:ss}[/] {Markup.Escape(line)}");
 }

@@ -1,4 +1,5 @@
 using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
@@ -54,6 +55,8 @@ static class DemoReset
             await connection.ExecuteAsync($"DROP PUBLICATION IF EXISTS \"{options.PublicationName}\"");
             await connection.ExecuteAsync("DROP TABLE IF EXISTS contacts, campaigns CASCADE");
             await connection.ExecuteAsync(DefaultSourceSchema.Sql);
+            // the source admin's one-time step: the source role's grants and the publication
+            await RoleGrants.ApplySource(connection, options.PublicationName, cancel);
         }
 
         await using (var connection = await local.OpenConnectionAsync(cancel))
@@ -61,27 +64,23 @@ static class DemoReset
             await connection.ExecuteAsync("TRUNCATE contacts, contact_tombstones, campaigns, reconciliation_runs, reconciliation_run_keys, source_adapter_state");
         }
 
-        // events of an earlier run must not land in this one
-        using var http = Status.StatusCommand.ManagementClient(rabbit);
+        // events of an earlier run must not land in this one; purged over AMQP, which the pipeline's
+        // own broker user may do on the queues it reads (queue.purge needs read permission)
+        await using var broker = await BrokerConnection.Open(rabbit, "campaign-events demo reset", cancel);
         foreach (var queue in new[] { Topology.ContactChangesQueue, Topology.CampaignChangesQueue, Topology.ReconciliationQueue })
         {
-            HttpResponseMessage response;
+            await using var channel = await broker.CreateChannelAsync(cancellationToken: cancel);
             try
             {
-                response = await http.DeleteAsync($"api/queues/{Uri.EscapeDataString(rabbit.VirtualHost)}/{queue}/contents", cancel);
+                await channel.QueuePurgeAsync(queue, cancel);
             }
-            catch (HttpRequestException e)
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
             {
-                throw new SettingsException($"the RabbitMQ management API at {http.BaseAddress} does not answer (setting RabbitMq:ManagementPort): {e.Message}", e);
+                // the queue does not exist yet, nothing to purge
             }
-
-            using (response)
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 403)
             {
-                // 404: the queue does not exist yet, nothing to purge
-                if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.NotFound)
-                {
-                    throw new SettingsException($"the RabbitMQ management API refused to purge {queue} ({(int)response.StatusCode} {response.ReasonPhrase}); settings RabbitMq:Username / RabbitMq:Password");
-                }
+                throw new SettingsException($"the broker refused to purge {queue} ({e.ShutdownReason.ReplyText}); the user of RabbitMq:Username needs read permission on it");
             }
         }
     }

@@ -45,6 +45,6 @@ static class DemoSummary
 
         var consistent = results.Values.Count(r => r.Report.Outcome == ReconciliationOutcomes.Consistent);
         AnsiConsole.MarkupLine($"{consistent} of {campaigns.Count} campaigns consistent; took {took.TotalSeconds:0} s.");
-        AnsiConsole.MarkupLine($"Dashboard: http://{Markup.Escape(rabbit.Host)}:{rabbit.ManagementPort}/ (user {Markup.Escape(rabbit.Username)}). Status: campaign-events status");
+        AnsiConsole.MarkupLine($"Dashboard: http://{Markup.Escape(rabbit.Host)}:{rabbit.ManagementPort}/ (the monitoring user, README: Identities and permissions). Status: campaign-events status");
     }
 }

@@ -62,8 +62,16 @@ static class PublishCommand
             cancel);
         foreach (var exchange in lines.Select(l => l.Exchange).Distinct())
         {
-            // the same declaration as MassTransit's, so it exists even before a consumer ever started
-            await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancel);
+            // passive: an upstream publisher may write to the contract's exchanges, not declare them
+            // (docs/adr/0015); they exist once `migrate --topology` or any role has run
+            try
+            {
+                await channel.ExchangeDeclarePassiveAsync(exchange, cancel);
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException e) when (e.ShutdownReason?.ReplyCode == 404)
+            {
+                throw new SettingsException($"the broker at {rabbit.Describe()} has no exchange {exchange} yet: run campaign-events migrate --topology (as the broker's administrator) or start a role once");
+            }
         }
 
         var properties = new BasicProperties { ContentType = "application/json", DeliveryMode = DeliveryModes.Persistent };
