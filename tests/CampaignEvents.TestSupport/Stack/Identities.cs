@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Database;
+using Npgsql;
+
+namespace CampaignEvents.TestSupport.Stack;
+
+/// <summary>A job with its own database logins and broker user (README: Identities and permissions).</summary>
+public enum Job
+{
+    Sync,
+    Source,
+    Reconcile,
+    Pipeline,
+    Status,
+    Publisher,
+}
+
+/// <summary>
+/// The least-privilege identities of docs/adr/0015 in the tests' own databases and vhosts: the
+/// grants come from the same files the deployment uses (database/roles/*.sql, applied as the test
+/// database's owner; the broker users' permissions of infra/compose/rabbitmq-definitions.json, set
+/// on the test's vhost), so a test that runs a role with its identity proves the shipped grants.
+/// The logins themselves are the stack's (infra/up.sh creates them, password = name unless
+/// CE_ROLE_PASSWORD_&lt;NAME&gt; says otherwise); on a server without them (Testcontainers) the harness
+/// creates them once.
+/// </summary>
+public static class Identities
+{
+    static readonly SemaphoreSlim Gate = new(1, 1);
+    static bool rolesEnsured;
+
+    /// <summary>The broker users of the definitions file with their permission patterns, the administrator left out.</summary>
+    public static IReadOnlyList<BrokerUser> BrokerUsers { get; } = ReadDefinitions();
+
+    /// <summary>A role's password on the test stack.</summary>
+    public static string Password(string name) =>
+        System.Environment.GetEnvironmentVariable($"CE_ROLE_PASSWORD_{name.ToUpperInvariant().Replace('-', '_')}") is { Length: > 0 } value ? value : name;
+
+    /// <summary>The connection to <paramref name="database"/> as <paramref name="role"/>.</summary>
+    public static NpgsqlConnectionStringBuilder Login(NpgsqlConnectionStringBuilder database, string role) =>
+        new(database.ConnectionString) { Username = role, Password = Password(role) };
+
+    /// <summary>
+    /// Applies database/roles/source.sql to a test source database as its owner (the source
+    /// admin's one-time step), with the test's publication name.
+    /// </summary>
+    public static async Task GrantSource(NpgsqlConnectionStringBuilder sourceDb, string publication)
+    {
+        await EnsureRoles(sourceDb);
+        await using var connection = new NpgsqlConnection(sourceDb.ConnectionString);
+        await connection.OpenAsync();
+        await RoleGrants.ApplySource(connection, publication);
+    }
+
+    /// <summary>Sets every role user's permissions of the definitions file on a test vhost (creating a missing user).</summary>
+    public static async Task GrantBroker(HttpClient management, string vhost)
+    {
+        foreach (var user in BrokerUsers)
+        {
+            using var existing = await management.GetAsync($"api/users/{Uri.EscapeDataString(user.Name)}");
+            if (existing.StatusCode == HttpStatusCode.NotFound)
+            {
+                (await management.PutAsJsonAsync($"api/users/{Uri.EscapeDataString(user.Name)}", new { password = Password(user.Name), tags = string.Join(',', user.Tags) })).EnsureSuccessStatusCode();
+            }
+
+            (await management.PutAsJsonAsync(
+                $"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user.Name)}",
+                new { configure = user.Configure, write = user.Write, read = user.Read })).EnsureSuccessStatusCode();
+        }
+    }
+
+    /// <summary>The broker settings of <paramref name="user"/> on the vhost of <paramref name="rabbit"/>.</summary>
+    public static RabbitMqOptions As(RabbitMqOptions rabbit, string user) => new()
+    {
+        Host = rabbit.Host,
+        Port = rabbit.Port,
+        Hosts = rabbit.Hosts,
+        ManagementPort = rabbit.ManagementPort,
+        ManagementHosts = rabbit.ManagementHosts,
+        VirtualHost = rabbit.VirtualHost,
+        Username = user,
+        Password = Password(user),
+    };
+
+    /// <summary>The broker user of a job.</summary>
+    public static string BrokerUser(Job job) => job switch
+    {
+        Job.Sync => "campaign-events-sync",
+        Job.Source => "campaign-events-source",
+        Job.Reconcile => "campaign-events-reconcile",
+        Job.Pipeline => "campaign-events-pipeline",
+        Job.Status => "campaign-events-monitoring",
+        Job.Publisher => "campaign-events-publisher",
+        _ => throw new ArgumentOutOfRangeException(nameof(job)),
+    };
+
+    /// <summary>The login of a job in the local database (null: the job does not use it).</summary>
+    public static string? LocalRole(Job job) => job switch
+    {
+        Job.Sync => RoleGrants.Roles.Sync,
+        Job.Source => RoleGrants.Roles.Adapter,
+        Job.Reconcile => RoleGrants.Roles.Reconcile,
+        Job.Pipeline => RoleGrants.Roles.Pipeline,
+        Job.Status => RoleGrants.Roles.Reader,
+        _ => null,
+    };
+
+    /// <summary>The login of a job in the source database (null: the job does not use it).</summary>
+    public static string? SourceRole(Job job) => job switch
+    {
+        Job.Source or Job.Pipeline => RoleGrants.Roles.Source,
+        Job.Status => RoleGrants.Roles.Reader,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The settings (environment variable names) that give a process the identity of <paramref name="job"/>
+    /// on the given databases and broker; a database the job does not use is left out.
+    /// </summary>
+    public static Dictionary<string, string?> Environment(Job job, NpgsqlConnectionStringBuilder localDb, NpgsqlConnectionStringBuilder? sourceDb)
+    {
+        var user = BrokerUser(job);
+        var settings = new Dictionary<string, string?>
+        {
+            ["RabbitMq__Username"] = user,
+            ["RabbitMq__Password"] = Password(user),
+            ["ConnectionStrings__Contacts"] = LocalRole(job) is { } local ? Login(localDb, local).ConnectionString : null,
+            ["ConnectionStrings__Source"] = SourceRole(job) is { } source && sourceDb is not null ? Login(sourceDb, source).ConnectionString : null,
+        };
+        return settings;
+    }
+
+    /// <summary>
+    /// Makes sure the logins the stack has (infra/up.sh) can log in on the test server: on a server
+    /// without them (Testcontainers, a superuser) the harness creates them, or sets their passwords
+    /// when database/roles/local.sql created them without one. Call with the admin's connection.
+    /// </summary>
+    public static async Task EnsureRoles(NpgsqlConnectionStringBuilder admin)
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (rolesEnsured)
+            {
+                return;
+            }
+
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync();
+            await using var super = new NpgsqlCommand("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", connection);
+            var superuser = (bool)(await super.ExecuteScalarAsync())!;
+            foreach (var role in new[] { RoleGrants.Roles.Sync, RoleGrants.Roles.Adapter, RoleGrants.Roles.Reconcile, RoleGrants.Roles.Reader, RoleGrants.Roles.Pipeline, RoleGrants.Roles.Source })
+            {
+                await using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = @role)", connection);
+                exists.Parameters.AddWithValue("role", role);
+                var password = Password(role).Replace("'", "''", StringComparison.Ordinal);
+                var replication = role == RoleGrants.Roles.Source ? " REPLICATION" : "";
+                if (!(bool)(await exists.ExecuteScalarAsync())!)
+                {
+                    await using var create = new NpgsqlCommand($"CREATE ROLE \"{role}\" LOGIN{replication} PASSWORD '{password}'", connection);
+                    await create.ExecuteNonQueryAsync();
+                }
+                else if (superuser)
+                {
+                    await using var alter = new NpgsqlCommand($"ALTER ROLE \"{role}\" LOGIN{replication} PASSWORD '{password}'", connection);
+                    await alter.ExecuteNonQueryAsync();
+                }
+            }
+
+            rolesEnsured = true;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    static List<BrokerUser> ReadDefinitions()
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Repository.PathOf("infra/compose/rabbitmq-definitions.json")));
+        var tags = document.RootElement.GetProperty("users").EnumerateArray()
+            .ToDictionary(u => u.GetProperty("name").GetString()!, u => u.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToArray());
+        return [.. document.RootElement.GetProperty("permissions").EnumerateArray()
+            .Select(p => (Name: p.GetProperty("user").GetString()!, Permission: p))
+            .Where(p => !tags.GetValueOrDefault(p.Name, []).Contains("administrator"))
+            .Select(p => new BrokerUser(p.Name, tags.GetValueOrDefault(p.Name, []),
+                p.Permission.GetProperty("configure").GetString()!, p.Permission.GetProperty("write").GetString()!, p.Permission.GetProperty("read").GetString()!))];
+    }
+}
+
+/// <summary>A broker user of the definitions file and its permission patterns on the product's vhost.</summary>
+public sealed record BrokerUser(string Name, string[] Tags, string Configure, string Write, string Read);
