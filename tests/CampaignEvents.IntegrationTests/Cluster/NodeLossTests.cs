@@ -48,7 +48,7 @@ public sealed class NodeLossTests(RabbitClusterFixture fixture, IsolatedVhost vh
     {
         var cluster = await fixture.Cluster();
         var clusterVhost = await cluster.CreateVhost();
-        await using var roles = await SeparateRoles.Create(vhost, $"cl{purpose}");
+        await using var roles = await SeparateRoles.Create(vhost, $"cl{purpose}", ownIdentities: false);
         try
         {
             var clock = Stopwatch.StartNew();
