@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run once by the postgres image on a fresh volume (/docker-entrypoint-initdb.d), as its superuser:
+# the owner campaign_events with the database of CE_DATABASE, and the login of each job with its
+# password (CE_ROLE_PASSWORD_<NAME>, defaults: the name) — what infra/lib.sh provision_postgres does
+# for the local stack. The grants come from database/roles/*.sql (migrate; the source's admin).
+set -euo pipefail
+password_of() {
+  local var
+  var="CE_ROLE_PASSWORD_$(printf '%s' "$1" | tr 'a-z-' 'A-Z_')"
+  printf '%s' "${!var:-$1}"
+}
+sql() { psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -qAt "$@"; }
+for role in campaign_events campaign_events_sync campaign_events_adapter campaign_events_reconcile \
+            campaign_events_reader campaign_events_pipeline campaign_events_source; do
+  sql -v role="$role" -v password="$(password_of "$role")" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')\gexec
+SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'password')\gexec
+SQL
+done
+# REPLICATION takes a superuser: here, not in database/roles/source.sql
+sql -c "ALTER ROLE campaign_events_source REPLICATION"
+sql -v db="$CE_DATABASE" <<'SQL'
+SELECT format('CREATE DATABASE %I OWNER campaign_events', :'db') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db')\gexec
+SQL
