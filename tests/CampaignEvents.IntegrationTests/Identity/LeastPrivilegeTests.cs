@@ -2,7 +2,10 @@ using System.Net;
 using System.Text;
 using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
+using CampaignEvents.Source.Preflight;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -112,6 +115,20 @@ public sealed class DatabaseRoleTests(GrantedLocalDatabase local, GrantedSourceD
         await Refused(reader, "TRUNCATE contacts");
         await Refused(reader, "CREATE TABLE stash (x int)");
         await Refused(reader, $"ALTER PUBLICATION {source.Publication} DROP TABLE contacts");
+    }
+
+    [Fact]
+    public async Task Without_the_publication_the_source_role_is_told_in_one_line_to_run_the_admin_step()
+    {
+        await using var login = NpgsqlDataSource.Create(Identities.Login(source.Connection, RoleGrants.Roles.Source));
+        var missing = new SourceOptions { PublicationName = "ce_no_such_publication" };
+        var e = await Assert.ThrowsAsync<SettingsException>(() => SourcePreflight.CheckAsync(login, missing));
+        Assert.Contains("publication ce_no_such_publication does not exist", e.Message, StringComparison.Ordinal);
+        Assert.Contains("run database/roles/source.sql as the tables' owner", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+
+        // the publication the admin step created passes
+        await SourcePreflight.CheckAsync(login, new SourceOptions { PublicationName = source.Publication });
     }
 
     [Fact]
