@@ -124,8 +124,11 @@ SELECT format('CREATE ROLE %I LOGIN', '$role') WHERE NOT EXISTS (SELECT 1 FROM p
 ALTER ROLE "$role" LOGIN PASSWORD '$(ce_role_password "$role")';
 SQL
   done
-  # REPLICATION takes a superuser: this step, not the SQL file that the tables' owner runs
-  psql_admin -d postgres -c "ALTER ROLE campaign_events_source REPLICATION" >/dev/null
+  # what takes a superuser (or CREATEROLE), here rather than in the files the tables' owner runs:
+  # REPLICATION, and the memberships those files grant only when missing
+  psql_admin -d postgres -c "SET client_min_messages = warning" -c "ALTER ROLE campaign_events_source REPLICATION" \
+    -c "GRANT campaign_events_sync, campaign_events_adapter, campaign_events_reconcile TO campaign_events_pipeline" \
+    -c "GRANT pg_read_all_stats TO campaign_events_reader" >/dev/null
   # a database not migrated yet gets its grants from `campaign-events migrate`
   { echo "SET ROLE \"$CE_PG_USER\";"; cat "$repo/database/roles/local.sql"; } | psql_admin -d "$CE_PG_LOCAL_DB" >/dev/null 2>&1 \
     || log "grants of database/roles/local.sql: at the next campaign-events migrate (the tables are not all there yet)"

@@ -17,8 +17,11 @@ SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM p
 SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'password')\gexec
 SQL
 done
-# REPLICATION takes a superuser: here, not in database/roles/source.sql
-sql -c "ALTER ROLE campaign_events_source REPLICATION"
+# what takes a superuser (or CREATEROLE), here rather than in database/roles/*.sql, which the
+# tables' owner runs: REPLICATION, and the memberships those files grant only when missing
+sql -c "ALTER ROLE campaign_events_source REPLICATION" \
+    -c "GRANT campaign_events_sync, campaign_events_adapter, campaign_events_reconcile TO campaign_events_pipeline" \
+    -c "GRANT pg_read_all_stats TO campaign_events_reader"
 sql -v db="$CE_DATABASE" <<'SQL'
 SELECT format('CREATE DATABASE %I OWNER campaign_events', :'db') WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'db')\gexec
 SQL
