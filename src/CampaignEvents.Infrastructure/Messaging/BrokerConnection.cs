@@ -27,8 +27,10 @@ public static class BrokerConnection
     };
 
     /// <summary>Every configured node (one without a cluster), in order: RabbitMQ.Client tries them until one accepts.</summary>
-    public static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options) =>
-        [.. options.Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port))];
+    public static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options) => Endpoints(options, BrokerTls.For(options));
+
+    static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options, BrokerTls? tls) =>
+        [.. options.Nodes().Select(n => tls is null ? new AmqpTcpEndpoint(n.Host, n.Port) : new AmqpTcpEndpoint(n.Host, n.Port, tls.Amqp(n.Host)))];
 
     /// <summary>Connects to the first node of the list that answers.</summary>
     public static Task<IConnection> Connect(RabbitMqOptions options, string clientName, CancellationToken cancel = default) =>
@@ -38,9 +40,10 @@ public static class BrokerConnection
     public static async Task<IConnection> Open(RabbitMqOptions options, string clientName, CancellationToken cancel = default)
     {
         IConnection? connection = null;
+        var tls = BrokerTls.For(options);
         try
         {
-            connection = await Connect(options, clientName, cancel);
+            connection = await Factory(options, clientName).CreateConnectionAsync(Endpoints(options, tls), cancel);
 
             // RabbitMQ accepts the connection of an administrator to a vhost that does not exist
             // and refuses only the first channel: open one to find out now.
@@ -57,7 +60,7 @@ public static class BrokerConnection
                 await connection.DisposeAsync();
             }
 
-            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e)}", e);
+            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e, tls)}", e);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
@@ -71,12 +74,18 @@ public static class BrokerConnection
         }
     }
 
-    static string Reason(Exception e)
+    static string Reason(Exception e, BrokerTls? tls)
     {
         for (Exception? inner = e; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
             {
+                case System.Security.Authentication.AuthenticationException when tls?.Check.Failure is { } refused:
+                    return refused;
+                case System.Security.Authentication.AuthenticationException a:
+                    return $"the TLS handshake failed ({a.Message}); is RabbitMq:Port the broker's TLS listener (RabbitMq:Tls:Enabled)?";
+                case IOException when tls is not null:
+                    return $"the TLS handshake failed ({inner.Message}); is RabbitMq:Port the broker's TLS listener, does it want a client certificate (RabbitMq:Tls:ClientCertificateFile)?";
                 case AuthenticationFailureException:
                     return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
                 case OperationInterruptedException { ShutdownReason.ReplyCode: 530 }:
