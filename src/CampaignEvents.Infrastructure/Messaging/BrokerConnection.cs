@@ -76,12 +76,16 @@ public static class BrokerConnection
 
     static string Reason(Exception e, BrokerTls? tls)
     {
+        // this attempt's check refused the broker's certificate: that is the reason, however the client wrapped it
+        if (tls?.Check.Failure is { } refused)
+        {
+            return refused;
+        }
+
         for (Exception? inner = e; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
             {
-                case System.Security.Authentication.AuthenticationException when tls?.Check.Failure is { } refused:
-                    return refused;
                 case System.Security.Authentication.AuthenticationException a:
                     return $"the TLS handshake failed ({a.Message}); is RabbitMq:Port the broker's TLS listener (RabbitMq:Tls:Enabled)?";
                 case IOException when tls is not null:
