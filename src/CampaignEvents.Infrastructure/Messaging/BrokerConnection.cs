@@ -82,24 +82,44 @@ public static class BrokerConnection
             return refused;
         }
 
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        // by priority: a TLS client wraps the broker's refusal in I/O errors, the refusal is the reason
+        var causes = Causes(e).ToList();
+        if (causes.OfType<AuthenticationFailureException>().Any())
         {
-            switch (inner)
-            {
-                case System.Security.Authentication.AuthenticationException a:
-                    return $"the TLS handshake failed ({a.Message}); is RabbitMq:Port the broker's TLS listener (RabbitMq:Tls:Enabled)?";
-                case IOException when tls is not null:
-                    return $"the TLS handshake failed ({inner.Message}); is RabbitMq:Port the broker's TLS listener, does it want a client certificate (RabbitMq:Tls:ClientCertificateFile)?";
-                case AuthenticationFailureException:
-                    return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
-                case OperationInterruptedException { ShutdownReason.ReplyCode: 530 }:
-                    return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
-                case System.Net.Sockets.SocketException s:
-                    return $"nothing answers there ({s.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
-            }
+            return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
+        }
+
+        if (causes.OfType<OperationInterruptedException>().Any(o => o.ShutdownReason?.ReplyCode == 530))
+        {
+            return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
+        }
+
+        if (causes.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket)
+        {
+            return $"nothing answers there ({socket.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
+        }
+
+        if (causes.OfType<System.Security.Authentication.AuthenticationException>().FirstOrDefault() is { } handshake)
+        {
+            return $"the TLS handshake failed ({handshake.Message}); is RabbitMq:Port the broker's TLS listener (RabbitMq:Tls:Enabled)?";
+        }
+
+        if (tls is not null && causes.OfType<IOException>().FirstOrDefault() is { } io)
+        {
+            return $"the TLS connection failed ({io.Message}); is RabbitMq:Port the broker's TLS listener, does it want a client certificate (RabbitMq:Tls:ClientCertificateFile)?";
         }
 
         return e.InnerException?.Message ?? e.Message;
+    }
+
+    static IEnumerable<Exception> Causes(Exception e)
+    {
+        yield return e;
+        var inners = e is AggregateException all ? all.InnerExceptions : e.InnerException is { } one ? [one] : (IEnumerable<Exception>)[];
+        foreach (var cause in inners.SelectMany(Causes))
+        {
+            yield return cause;
+        }
     }
 
     /// <summary>The endpoints in the order given, tried one after another until one accepts.</summary>

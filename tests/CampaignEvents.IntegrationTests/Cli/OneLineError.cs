@@ -12,7 +12,7 @@ static class OneLineError
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Xunit.Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{result}");
         Xunit.Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
-        Xunit.Assert.Contains(mentions, lines[0], StringComparison.Ordinal);
+        Xunit.Assert.True(lines[0].Contains(mentions, StringComparison.Ordinal), $"expected the line to name {mentions}, got:\n{result}");
         foreach (var secret in secrets)
         {
             Xunit.Assert.DoesNotContain(secret, result.Output + result.Error, StringComparison.Ordinal);
