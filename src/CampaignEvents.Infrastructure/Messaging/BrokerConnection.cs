@@ -94,7 +94,9 @@ public static class BrokerConnection
             return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
         }
 
-        if (causes.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket)
+        // a TLS listener that wants a client certificate resets the connection: that is not "nothing answers"
+        if (causes.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket
+            && !(tls is not null && socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted))
         {
             return $"nothing answers there ({socket.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
         }
