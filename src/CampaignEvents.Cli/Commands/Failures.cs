@@ -39,7 +39,7 @@ static class Failures
     /// <summary>Describes a database failure against the setting that named the database.</summary>
     public static SettingsException Database(string setting, NpgsqlConnectionStringBuilder target, Exception e)
     {
-        var reason = e switch
+        var reason = DatabaseSettings.TlsFailure(target, e) ?? e switch
         {
             PostgresException pg => $"{pg.MessageText} ({pg.SqlState})",
             NpgsqlException { InnerException: SocketException s } => $"nothing answers there ({s.SocketErrorCode}); is PostgreSQL running? (bash infra/up.sh)",

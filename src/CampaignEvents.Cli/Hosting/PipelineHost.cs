@@ -37,6 +37,8 @@ public static class PipelineHost
             ContentRootPath = AppContext.BaseDirectory,
             Args = [],
         });
+        // secret files win over the environment; the callers' overrides over both
+        builder.Configuration.AddSecretFiles();
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);

@@ -31,7 +31,7 @@ static class Preflight
         var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
         if (string.IsNullOrEmpty(rabbit.Password))
         {
-            throw new SettingsException("setting RabbitMq:Password is missing: set the environment variable RabbitMq__Password (source infra/env.sh for the local stack)");
+            throw new SettingsException("setting RabbitMq:Password is missing: set the environment variable RabbitMq__Password, or RabbitMq__Password_FILE to a file holding it (source infra/env.sh for the local stack)");
         }
 
         await using var connection = await BrokerConnection.Open(rabbit, "campaign-events preflight", cancel);

@@ -21,21 +21,39 @@ public static class SettingsCatalog
     public static readonly IReadOnlyList<string> ConnectionStrings =
         [DatabaseSettings.Contacts, DatabaseSettings.Source, Commands.Demo.DemoCommand.ContactsOwner, Commands.Demo.DemoCommand.SourceOwner];
 
-    /// <summary>True when an environment variable name (Section__Property) is a setting the program reads.</summary>
+    /// <summary>
+    /// True when an environment variable name (Section__Property, Section__Group__Property, or either
+    /// with <c>_FILE</c> naming a secret file, <see cref="SecretFiles"/>) is a setting the program reads.
+    /// </summary>
     public static bool IsKnown(string variable)
     {
+        if (variable.EndsWith(SecretFiles.FileSuffix, StringComparison.Ordinal))
+        {
+            variable = variable[..^SecretFiles.FileSuffix.Length];
+        }
+
         var parts = variable.Split("__");
-        if (parts.Length != 2)
+        if (parts.Length < 2)
         {
             return false;
         }
 
-        if (string.Equals(parts[0], "ConnectionStrings", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(parts[0], "ConnectionStrings", StringComparison.OrdinalIgnoreCase)
+            || string.Equals(parts[0], DatabaseSettings.PasswordsSection, StringComparison.OrdinalIgnoreCase))
         {
-            return ConnectionStrings.Contains(parts[1], StringComparer.OrdinalIgnoreCase);
+            return parts.Length == 2 && ConnectionStrings.Contains(parts[1], StringComparer.OrdinalIgnoreCase);
         }
 
-        return Sections.TryGetValue(parts[0], out var type)
-            && type.GetProperty(parts[1], System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is not null;
+        if (!Sections.TryGetValue(parts[0], out var type))
+        {
+            return false;
+        }
+
+        foreach (var part in parts[1..])
+        {
+            type = type?.GetProperty(part, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase)?.PropertyType;
+        }
+
+        return type is not null;
     }
 }

@@ -41,6 +41,18 @@ public sealed class RabbitMqOptions : IValidatableObject
     [Required(AllowEmptyStrings = false)]
     public string Password { get; set; } = "";
 
+    /// <summary>AMQP over TLS (section <c>RabbitMq:Tls</c>): verification of the broker's certificate, an optional client certificate.</summary>
+    public RabbitMqTlsOptions Tls { get; set; } = new();
+
+    /// <summary>Talk to the management API over HTTPS (its TLS listener, <c>management.ssl.port</c>).</summary>
+    public bool ManagementHttps { get; set; }
+
+    /// <summary>
+    /// PEM file of the CA(s) that signed the management listener's certificate; without it
+    /// <see cref="RabbitMqTlsOptions.CaFile"/>, and without that the system's trust store.
+    /// </summary>
+    public string? ManagementCaFile { get; set; }
+
     /// <summary>True when <see cref="Hosts"/> names the nodes of a cluster.</summary>
     public bool IsCluster => !string.IsNullOrWhiteSpace(Hosts);
 
@@ -55,8 +67,10 @@ public sealed class RabbitMqOptions : IValidatableObject
 
     /// <summary>Where the broker is, without credentials: safe to print.</summary>
     public string Describe() => IsCluster && TryParseNodes(Hosts!, Port, out var nodes, out _)
-        ? $"amqp://{string.Join(',', nodes.Select(n => $"{n.Host}:{n.Port}"))}/{VirtualHost} as {Username} (cluster)"
-        : $"amqp://{Host}:{Port}/{VirtualHost} as {Username}";
+        ? $"{Scheme}://{string.Join(',', nodes.Select(n => $"{n.Host}:{n.Port}"))}/{VirtualHost} as {Username} (cluster)"
+        : $"{Scheme}://{Host}:{Port}/{VirtualHost} as {Username}";
+
+    string Scheme => Tls.Enabled ? "amqps" : "amqp";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -100,4 +114,30 @@ public sealed class RabbitMqOptions : IValidatableObject
 
         return true;
     }
+}
+
+/// <summary>
+/// Section <c>RabbitMq:Tls</c>: AMQP over TLS (RabbitMQ's <c>listeners.ssl</c>, port 5671 by
+/// convention: set <c>RabbitMq:Port</c>). The broker's certificate is always verified: signed by
+/// <see cref="CaFile"/> (or a CA of the system's trust store) and naming the host (docs/adr/0016).
+/// </summary>
+public sealed class RabbitMqTlsOptions
+{
+    /// <summary>Connect with TLS.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>PEM file of the CA(s) that signed the broker's certificate; without it, the system's trust store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>The name the broker's certificate must carry; without it, the host connected to.</summary>
+    public string? ServerName { get; set; }
+
+    /// <summary>Client certificate (PEM with <see cref="ClientKeyFile"/>, or PKCS#12 with <see cref="ClientCertificatePassword"/>), for brokers that ask for one.</summary>
+    public string? ClientCertificateFile { get; set; }
+
+    /// <summary>PEM private key of <see cref="ClientCertificateFile"/>.</summary>
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>Password of a PKCS#12 <see cref="ClientCertificateFile"/>.</summary>
+    public string? ClientCertificatePassword { get; set; }
 }

@@ -27,8 +27,10 @@ public static class BrokerConnection
     };
 
     /// <summary>Every configured node (one without a cluster), in order: RabbitMQ.Client tries them until one accepts.</summary>
-    public static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options) =>
-        [.. options.Nodes().Select(n => new AmqpTcpEndpoint(n.Host, n.Port))];
+    public static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options) => Endpoints(options, BrokerTls.For(options));
+
+    static IList<AmqpTcpEndpoint> Endpoints(RabbitMqOptions options, BrokerTls? tls) =>
+        [.. options.Nodes().Select(n => tls is null ? new AmqpTcpEndpoint(n.Host, n.Port) : new AmqpTcpEndpoint(n.Host, n.Port, tls.Amqp(n.Host)))];
 
     /// <summary>Connects to the first node of the list that answers.</summary>
     public static Task<IConnection> Connect(RabbitMqOptions options, string clientName, CancellationToken cancel = default) =>
@@ -38,9 +40,10 @@ public static class BrokerConnection
     public static async Task<IConnection> Open(RabbitMqOptions options, string clientName, CancellationToken cancel = default)
     {
         IConnection? connection = null;
+        var tls = BrokerTls.For(options);
         try
         {
-            connection = await Connect(options, clientName, cancel);
+            connection = await Factory(options, clientName).CreateConnectionAsync(Endpoints(options, tls), cancel);
 
             // RabbitMQ accepts the connection of an administrator to a vhost that does not exist
             // and refuses only the first channel: open one to find out now.
@@ -57,7 +60,7 @@ public static class BrokerConnection
                 await connection.DisposeAsync();
             }
 
-            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e)}", e);
+            throw new SettingsException($"cannot use the broker of settings RabbitMq:* ({options.Describe()}): {Reason(e, tls)}", e);
         }
         catch (Exception e) when (e is TimeoutException or OperationCanceledException && !cancel.IsCancellationRequested)
         {
@@ -71,22 +74,54 @@ public static class BrokerConnection
         }
     }
 
-    static string Reason(Exception e)
+    static string Reason(Exception e, BrokerTls? tls)
     {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        // this attempt's check refused the broker's certificate: that is the reason, however the client wrapped it
+        if (tls?.Check.Failure is { } refused)
         {
-            switch (inner)
-            {
-                case AuthenticationFailureException:
-                    return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
-                case OperationInterruptedException { ShutdownReason.ReplyCode: 530 }:
-                    return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
-                case System.Net.Sockets.SocketException s:
-                    return $"nothing answers there ({s.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
-            }
+            return refused;
+        }
+
+        // by priority: a TLS client wraps the broker's refusal in I/O errors, the refusal is the reason
+        var causes = Causes(e).ToList();
+        if (causes.OfType<AuthenticationFailureException>().Any())
+        {
+            return "the broker refused the user name or password (RabbitMq:Username, RabbitMq:Password)";
+        }
+
+        if (causes.OfType<OperationInterruptedException>().Any(o => o.ShutdownReason?.ReplyCode == 530))
+        {
+            return "the user may not use this virtual host, or it does not exist (RabbitMq:VirtualHost)";
+        }
+
+        // a TLS listener that wants a client certificate resets the connection: that is not "nothing answers"
+        if (causes.OfType<System.Net.Sockets.SocketException>().FirstOrDefault() is { } socket
+            && !(tls is not null && socket.SocketErrorCode is System.Net.Sockets.SocketError.ConnectionReset or System.Net.Sockets.SocketError.ConnectionAborted))
+        {
+            return $"nothing answers there ({socket.SocketErrorCode}); is RabbitMQ running? (bash infra/up.sh)";
+        }
+
+        if (causes.OfType<System.Security.Authentication.AuthenticationException>().FirstOrDefault() is { } handshake)
+        {
+            return $"the TLS handshake failed ({handshake.Message}); is RabbitMq:Port the broker's TLS listener (RabbitMq:Tls:Enabled)?";
+        }
+
+        if (tls is not null && causes.OfType<IOException>().FirstOrDefault() is { } io)
+        {
+            return $"the TLS connection failed ({io.Message}); is RabbitMq:Port the broker's TLS listener, does it want a client certificate (RabbitMq:Tls:ClientCertificateFile)?";
         }
 
         return e.InnerException?.Message ?? e.Message;
+    }
+
+    static IEnumerable<Exception> Causes(Exception e)
+    {
+        yield return e;
+        var inners = e is AggregateException all ? all.InnerExceptions : e.InnerException is { } one ? [one] : (IEnumerable<Exception>)[];
+        foreach (var cause in inners.SelectMany(Causes))
+        {
+            yield return cause;
+        }
     }
 
     /// <summary>The endpoints in the order given, tried one after another until one accepts.</summary>

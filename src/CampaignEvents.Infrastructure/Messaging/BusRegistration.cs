@@ -123,6 +123,11 @@ public static class BusRegistration
             h.Username(options.Username);
             h.Password(options.Password);
             h.PublisherConfirmation = true;
+            if (BrokerTls.For(options) is { } tls)
+            {
+                h.UseSsl(s => tls.Configure(s, nodes[0].Host));
+            }
+
             if (options.IsCluster)
             {
                 h.UseCluster(c =>

@@ -17,14 +17,31 @@ public static class ManagementApi
     {
         var nodes = rabbit.ManagementNodes();
         var (host, port) = nodes.Count == 1 ? nodes[0] : nodes.FirstOrDefault(Answers, nodes[0]);
-        var client = new HttpClient
+        var (handler, check) = BrokerTls.ManagementHandler(rabbit);
+        var client = new HttpClient(check is null ? handler : new ExplainRefusedCertificate(handler, check))
         {
-            BaseAddress = new Uri($"http://{host}:{port}/"),
+            BaseAddress = new Uri($"{(rabbit.ManagementHttps ? "https" : "http")}://{host}:{port}/"),
             Timeout = TimeSpan.FromSeconds(30),
         };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
             "Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{rabbit.Username}:{rabbit.Password}")));
         return client;
+    }
+
+    /// <summary>A refused certificate surfaces as an HttpRequestException that says why, naming the setting.</summary>
+    sealed class ExplainRefusedCertificate(HttpMessageHandler inner, CertificateCheck check) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await base.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException e) when (check.Failure is { } refused && e.InnerException is System.Security.Authentication.AuthenticationException)
+            {
+                throw new HttpRequestException($"HTTPS refused: {refused}", e);
+            }
+        }
     }
 
     static bool Answers((string Host, int Port) node)

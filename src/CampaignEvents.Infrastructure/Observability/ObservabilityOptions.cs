@@ -33,6 +33,12 @@ public sealed class ObservabilityOptions
     /// <summary><c>http/protobuf</c> (the default; <c>/v1/traces</c> and <c>/v1/metrics</c> under <see cref="OtlpEndpoint"/>) or <c>grpc</c>.</summary>
     public string OtlpProtocol { get; set; } = "http/protobuf";
 
+    /// <summary>
+    /// Mask phone numbers in every log line (<c>+44********56</c>, docs/adr/0016); <c>false</c> logs
+    /// them whole, for debugging. The error queues keep the messages whole either way.
+    /// </summary>
+    public bool MaskPhoneNumbers { get; set; } = true;
+
     /// <summary>True when <see cref="ListenAddress"/> means every interface.</summary>
     public bool ListensOnAllInterfaces => ListenAddress.Trim() is "*" or "+" || (IPAddress.TryParse(ListenAddress.Trim(), out var a) && a.Equals(IPAddress.Any));
 

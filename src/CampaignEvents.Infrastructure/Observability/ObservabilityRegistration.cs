@@ -37,6 +37,11 @@ public static class ObservabilityRegistration
             });
         }
 
+        if (builder.Configuration.GetValue(ObservabilityOptions.Section + ":" + nameof(ObservabilityOptions.MaskPhoneNumbers), defaultValue: true))
+        {
+            MaskPhoneNumbers(builder.Services);
+        }
+
         var health = builder.Services.AddHealthChecks();
         foreach (var name in databases)
         {
@@ -44,6 +49,19 @@ public static class ObservabilityRegistration
         }
 
         return builder;
+    }
+
+    /// <summary>Puts every logger provider registered so far behind <see cref="PhoneMaskingLoggerProvider"/>.</summary>
+    static void MaskPhoneNumbers(IServiceCollection services)
+    {
+        var providers = services.Where(d => d.ServiceType == typeof(ILoggerProvider)).ToList();
+        foreach (var provider in providers)
+        {
+            services.Remove(provider);
+        }
+
+        services.AddSingleton<ILoggerProvider>(sp => new PhoneMaskingLoggerProvider(
+            [.. providers.Select(d => (ILoggerProvider)(d.ImplementationInstance ?? d.ImplementationFactory?.Invoke(sp) ?? ActivatorUtilities.CreateInstance(sp, d.ImplementationType!)))]));
     }
 
     /// <summary>

@@ -63,7 +63,8 @@ public static class SourcePreflight
     /// <summary>Checks the source database against the options; throws <see cref="SettingsException"/> with one line.</summary>
     public static async Task CheckAsync(NpgsqlDataSource source, SourceOptions options, CancellationToken cancel = default)
     {
-        var where = DatabaseSettings.Describe(new NpgsqlConnectionStringBuilder(source.ConnectionString));
+        var target = new NpgsqlConnectionStringBuilder(source.ConnectionString);
+        var where = DatabaseSettings.Describe(target);
         var mapping = new SourceMapping(options);
         NpgsqlConnection connection;
         try
@@ -72,7 +73,7 @@ public static class SourcePreflight
         }
         catch (NpgsqlException e)
         {
-            throw Unreachable(where, e);
+            throw Unreachable(where, DatabaseSettings.TlsFailure(target, e), e);
         }
 
         await using (connection)
@@ -198,9 +199,9 @@ public static class SourcePreflight
         _ => identity,
     };
 
-    static SettingsException Unreachable(string where, NpgsqlException e)
+    static SettingsException Unreachable(string where, string? tlsFailure, NpgsqlException e)
     {
-        var reason = e switch
+        var reason = tlsFailure ?? e switch
         {
             PostgresException pg => $"{pg.MessageText} ({pg.SqlState})",
             { InnerException: SocketException s } => $"nothing answers there ({s.SocketErrorCode})",

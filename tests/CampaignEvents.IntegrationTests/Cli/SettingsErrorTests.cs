@@ -13,16 +13,7 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
 {
     const string Secret = "s3cret-Passw0rd";
 
-    static void AssertOneLineError(CliResult result, string mentions)
-    {
-        Assert.Equal(1, result.ExitCode);
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{result}");
-        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
-        Assert.Contains(mentions, lines[0], StringComparison.Ordinal);
-        Assert.DoesNotContain(Secret, result.Output + result.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("   at ", result.Output + result.Error, StringComparison.Ordinal);
-    }
+    static void AssertOneLineError(CliResult result, string mentions) => OneLineError.Assert(result, mentions, Secret);
 
     [Fact]
     public async Task Migrate_applies_each_migration_once_and_says_which()

@@ -11,6 +11,9 @@ namespace CampaignEvents.TestSupport.Stack;
 /// shared one. Needs root (runuser) and the rabbitmq-server package, which infra/up.sh installs:
 /// skipped with the reason otherwise, and a failure under CI=true.
 /// Starting takes 15–20 s; the node keeps its state (durable queues and their messages) across a restart.
+/// With <see cref="ThrowawayCertificates"/> it also listens for AMQP over TLS on <see cref="TlsPort"/>
+/// (asking every client for a certificate signed by the CA) and serves the management API over
+/// HTTPS on <see cref="ManagementPort"/>.
 /// </summary>
 public sealed class ThrowawayRabbitMq : IAsyncDisposable
 {
@@ -48,11 +51,18 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
     /// <summary>The rabbitmq_prometheus endpoint's port (<c>http://127.0.0.1:{port}/metrics</c>), when started with it.</summary>
     public int? PrometheusPort { get; private set; }
 
+    /// <summary>AMQP over TLS (only when started with certificates).</summary>
+    public int TlsPort { get; private set; }
+
+    /// <summary>The management API over HTTPS (only when started with certificates).</summary>
+    public int ManagementPort { get; private set; }
+
     /// <summary>The broker's address for the pipeline's settings: vhost "/", the built-in guest user (loopback only).</summary>
     public RabbitMqOptions Rabbit => new() { Host = "127.0.0.1", Port = Port, VirtualHost = "/", Username = "guest", Password = "guest" };
 
     /// <param name="prometheus">Also enable rabbitmq_prometheus on loopback, as infra/lib.sh does.</param>
-    public static async Task<ThrowawayRabbitMq> Start(bool prometheus = false)
+    /// <param name="certificates">Also listen for AMQP over TLS and serve the management API over HTTPS.</param>
+    public static async Task<ThrowawayRabbitMq> Start(bool prometheus = false, ThrowawayCertificates? certificates = null)
     {
         ThrowawayServers.Require(File.Exists($"{Bin}/rabbitmq-server") && Environment.UserName == "root", "a throwaway RabbitMQ needs root and rabbitmq-server (infra/up.sh installs it)");
 
@@ -66,10 +76,39 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
             config += $"prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {broker.PrometheusPort}\n";
         }
 
+        if (certificates is not null)
+        {
+            broker.TlsPort = ThrowawayServers.FreePort();
+            broker.ManagementPort = ThrowawayServers.FreePort();
+            Directory.CreateDirectory($"{folder}/tls");
+            foreach (var file in new[] { certificates.CaFile, certificates.ServerCertificateFile, certificates.ServerKeyFile })
+            {
+                File.Copy(file, $"{folder}/tls/{Path.GetFileName(file)}");
+            }
+
+            var files = $"cacertfile = {folder}/tls/ca.pem\n{{0}}.certfile = {folder}/tls/server.pem\n{{0}}.keyfile = {folder}/tls/server.key\n";
+            config += $"""
+                listeners.ssl.default = 127.0.0.1:{broker.TlsPort}
+                ssl_options.{string.Format(System.Globalization.CultureInfo.InvariantCulture, files, "ssl_options")}ssl_options.verify = verify_peer
+                ssl_options.fail_if_no_peer_cert = true
+                management.tcp.port = {ThrowawayServers.FreePort()}
+                management.tcp.ip = 127.0.0.1
+                management.ssl.port = {broker.ManagementPort}
+                management.ssl.ip = 127.0.0.1
+                management.ssl.{string.Format(System.Globalization.CultureInfo.InvariantCulture, files, "management.ssl")}
+                """;
+        }
+
         await File.WriteAllTextAsync($"{folder}/rabbitmq.conf", config);
-        await File.WriteAllTextAsync($"{folder}/enabled_plugins", prometheus ? "[rabbitmq_prometheus].\n" : "[].\n");
+        var plugins = new[] { prometheus ? "rabbitmq_prometheus" : null, certificates is null ? null : "rabbitmq_management" }.OfType<string>();
+        await File.WriteAllTextAsync($"{folder}/enabled_plugins", $"[{string.Join(',', plugins)}].\n");
         await ProcessRunner.Run("chown", ["-R", "rabbitmq:rabbitmq", folder]);
         await broker.StartServer();
+        if (certificates is not null)
+        {
+            await Eventually.Until(() => Task.FromResult(Answers(broker.ManagementPort)), StartDeadline, $"the throwaway RabbitMQ's management API on port {broker.ManagementPort} accepts connections (logs in {folder}/log)");
+        }
+
         return broker;
     }
 
@@ -112,12 +151,14 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
     public Task Control(params string[] arguments) =>
         ProcessRunner.Run("runuser", ["-u", "rabbitmq", "-p", "--", $"{Bin}/rabbitmqctl", "-q", .. arguments], environment, "/var/lib/rabbitmq");
 
-    bool Answers()
+    bool Answers() => Answers(Port);
+
+    static bool Answers(int port)
     {
         try
         {
             using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
+            client.Connect(IPAddress.Loopback, port);
             return true;
         }
         catch (SocketException)
