@@ -7,7 +7,7 @@ repo="$(cd "$here/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 bash "$here/up.sh"
-source "$here/env.sh"
+source "$here/env.sh" owner   # the harness is the administrator (its arguments are dotnet test's)
 
 # docker-compose.yml is validated by a test with Debian's docker-compose (no Docker engine needed)
 if ! command -v docker-compose >/dev/null 2>&1; then
