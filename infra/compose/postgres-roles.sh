@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Run once by the postgres image on a fresh volume (/docker-entrypoint-initdb.d), as its superuser:
 # the owner campaign_events with the database of CE_DATABASE, and the login of each job with its
-# password (CE_ROLE_PASSWORD_<NAME>, defaults: the name) — what infra/lib.sh provision_postgres does
+# password from its compose secret (/run/secrets/<name with - for _>) — what infra/lib.sh provision_postgres does
 # for the local stack. The grants come from database/roles/*.sql (migrate; the source's admin).
 set -euo pipefail
 password_of() {
-  local var
-  var="CE_ROLE_PASSWORD_$(printf '%s' "$1" | tr 'a-z-' 'A-Z_')"
-  printf '%s' "${!var:-$1}"
+  # the compose secret of the job, /run/secrets/<name with - for _> (docker-compose.yml `secrets:`)
+  local file="/run/secrets/$(printf '%s' "$1" | tr '_' '-')"
+  [ -r "$file" ] || { echo "campaign-events: no secret $file for $1 (docker-compose.yml secrets:)" >&2; exit 1; }
+  cat "$file"
 }
 sql() { psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -qAt "$@"; }
 for role in campaign_events campaign_events_sync campaign_events_adapter campaign_events_reconcile \

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The rabbitmq service's start: the image's own entrypoint, then, once the node runs, the password
 # of each user of the definitions (which carry none: infra/compose/rabbitmq-definitions.json) from
-# CE_ROLE_PASSWORD_<NAME> (default: the name), as infra/lib.sh does for the local stack.
+# its compose secret (/run/secrets/<name>), as infra/lib.sh does for the local stack.
 set -euo pipefail
 password_of() {
-  local var
-  var="CE_ROLE_PASSWORD_$(printf '%s' "$1" | tr 'a-z-' 'A-Z_')"
-  printf '%s' "${!var:-$1}"
+  # the compose secret of the job, /run/secrets/<name with - for _> (docker-compose.yml `secrets:`)
+  local file="/run/secrets/$(printf '%s' "$1" | tr '_' '-')"
+  [ -r "$file" ] || { echo "campaign-events: no secret $file for $1 (docker-compose.yml secrets:)" >&2; exit 1; }
+  cat "$file"
 }
 rm -f /tmp/campaign-events-users-ready
 docker-entrypoint.sh rabbitmq-server &

@@ -102,6 +102,56 @@ public sealed class ComposeFileTests
         }
     }
 
+    [Fact]
+    public void No_password_is_written_in_the_file_every_one_is_a_secret_file()
+    {
+        var root = ComposeRoot();
+        var declared = ((YamlMappingNode)root.Children[new YamlScalarNode("secrets")]).Children
+            .ToDictionary(s => s.Key.ToString(), s => ((YamlMappingNode)s.Value).Children[new YamlScalarNode("file")].ToString());
+        foreach (var (name, file) in declared)
+        {
+            var path = Repository.PathOf(file.Replace("${CE_SECRETS_DIR:-./infra/compose/secrets}", "infra/compose/secrets", StringComparison.Ordinal));
+            Assert.True(File.Exists(path), $"secret {name}: its development file {path} is missing");
+            Assert.False(string.IsNullOrWhiteSpace(File.ReadAllText(path)), $"secret {name}: {path} is empty");
+        }
+
+        var services = (YamlMappingNode)root.Children[new YamlScalarNode("services")];
+        foreach (var (serviceName, serviceNode) in services.Children.Select(s => (s.Key.ToString(), (YamlMappingNode)s.Value)))
+        {
+            var mounted = serviceNode.Children.TryGetValue(new YamlScalarNode("secrets"), out var list)
+                ? ((YamlSequenceNode)list).Select(n => n.ToString()).ToHashSet()
+                : [];
+            Assert.All(mounted, m => Assert.True(declared.ContainsKey(m), $"service {serviceName} mounts the undeclared secret {m}"));
+            if (!serviceNode.Children.TryGetValue(new YamlScalarNode("environment"), out var environmentNode))
+            {
+                continue;
+            }
+
+            foreach (var (key, value) in ((YamlMappingNode)environmentNode).Children.Select(e => (e.Key.ToString(), e.Value.ToString())))
+            {
+                Assert.DoesNotContain("password=", value, StringComparison.OrdinalIgnoreCase);
+                if (key.Contains("PASSWORD", StringComparison.OrdinalIgnoreCase))
+                {
+                    // a password comes from a file: a *_FILE setting (ours, the images' own) naming a mounted secret
+                    Assert.True(key.EndsWith("_FILE", StringComparison.Ordinal), $"service {serviceName} passes {key} as a value, not as a file");
+                    Assert.StartsWith("/run/secrets/", value);
+                    Assert.Contains(value["/run/secrets/".Length..], mounted);
+                }
+            }
+        }
+    }
+
+    static YamlMappingNode ComposeRoot()
+    {
+        var yaml = new YamlStream();
+        using (var reader = File.OpenText(ComposeFile))
+        {
+            yaml.Load(new YamlDotNet.Core.MergingParser(new YamlDotNet.Core.Parser(reader)));
+        }
+
+        return (YamlMappingNode)yaml.Documents[0].RootNode;
+    }
+
     /// <summary>The services built from this repository's Dockerfile, with the x-app anchor merged.</summary>
     static Dictionary<string, YamlMappingNode> AppServices()
     {
