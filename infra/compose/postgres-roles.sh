@@ -13,7 +13,8 @@ password_of() {
 sql() { psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres -qAt "$@"; }
 for role in campaign_events campaign_events_sync campaign_events_adapter campaign_events_reconcile \
             campaign_events_reader campaign_events_pipeline campaign_events_source; do
-  sql -v role="$role" -v password="$(password_of "$role")" <<'SQL'
+  password="$(password_of "$role")"   # an assignment, so a missing secret stops the init (set -e)
+  sql -v role="$role" -v password="$password" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role')\gexec
 SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', :'role', :'password')\gexec
 SQL

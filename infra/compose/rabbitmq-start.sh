@@ -16,7 +16,8 @@ trap 'kill -TERM "$server"; wait "$server"' TERM INT
 rabbitmqctl -q await_startup --timeout 300
 for user in $(rabbitmqctl -q list_users | awk 'NR > 1 || $1 != "user" {print $1}'); do
   [ "$user" = guest ] && { rabbitmqctl -q delete_user guest; continue; }
-  rabbitmqctl -q change_password "$user" "$(password_of "$user")"
+  password="$(password_of "$user")"   # an assignment, so a missing secret stops the start (set -e)
+  rabbitmqctl -q change_password "$user" "$password"
 done
 touch /tmp/campaign-events-users-ready
 wait "$server"
