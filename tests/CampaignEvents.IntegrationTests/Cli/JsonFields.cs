@@ -29,6 +29,46 @@ static partial class JsonFields
         return fields;
     }
 
+    /// <summary>
+    /// The documented paths a printed document can show: the fields of an array's items only where
+    /// that array has items (which processes are connected, say, depends on the moment).
+    /// </summary>
+    public static SortedSet<string> DocumentedFor(string command, JsonElement json)
+    {
+        var documented = Documented(command);
+        var shown = Of(json);
+        documented.RemoveWhere(field =>
+        {
+            var dot = field.LastIndexOf('.');
+            return dot > 0 && !shown.Contains(field) && IsEmptyArray(json, field[..dot]);
+        });
+        return documented;
+    }
+
+    static bool IsEmptyArray(JsonElement json, string path)
+    {
+        var element = json;
+        foreach (var part in path.Split('.'))
+        {
+            if (element.ValueKind == JsonValueKind.Array)
+            {
+                if (element.GetArrayLength() == 0)
+                {
+                    return true;
+                }
+
+                element = element[0];
+            }
+
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(part, out element))
+            {
+                return false;
+            }
+        }
+
+        return element.ValueKind == JsonValueKind.Array && element.GetArrayLength() == 0;
+    }
+
     /// <summary>Every property path of a printed document; the items of an array are merged (an array of documents: theirs).</summary>
     public static SortedSet<string> Of(JsonElement json)
     {

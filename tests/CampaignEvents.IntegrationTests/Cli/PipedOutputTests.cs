@@ -151,7 +151,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var status = JsonDocument.Parse(result.Output).RootElement;
-        Assert.Equal(JsonFields.Documented("status"), JsonFields.Of(status));
+        Assert.Equal(JsonFields.DocumentedFor("status", status), JsonFields.Of(status));
         var campaign = status.GetProperty("campaigns").EnumerateArray().Single();
         Assert.Equal(world.Campaign, campaign.GetProperty("id").GetGuid());
         Assert.Equal(PipedOutputWorld.LongName, campaign.GetProperty("name").GetString());
@@ -185,7 +185,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var shown = JsonDocument.Parse(result.Output).RootElement;
-        Assert.Equal(JsonFields.Documented("errors-show"), JsonFields.Of(shown));
+        Assert.Equal(JsonFields.DocumentedFor("errors-show", shown), JsonFields.Of(shown));
         Assert.Equal("contact-changes_error", shown.GetProperty("queue").GetString());
         Assert.Equal(2, shown.GetProperty("waiting").GetInt32());
         var messages = shown.GetProperty("messages").EnumerateArray().ToList();

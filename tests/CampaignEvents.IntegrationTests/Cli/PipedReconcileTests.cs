@@ -47,7 +47,7 @@ public sealed class PipedReconcileTests(SourceAndReconcileStack stack) : IClassF
 
         Assert.True(json.ExitCode == 2, json.ToString());
         var report = JsonDocument.Parse(json.Output).RootElement;
-        Assert.Equal(JsonFields.Documented("reconcile"), JsonFields.Of(report));
+        Assert.Equal(JsonFields.DocumentedFor("reconcile", report), JsonFields.Of(report));
         Assert.Equal(campaign, report.GetProperty("campaignId").GetGuid());
         Assert.Equal("drift", report.GetProperty("outcome").GetString());
         Assert.Equal(RawPhone, report.GetProperty("rejectedAtSource")[0].GetProperty("rawPhone").GetString());
