@@ -44,6 +44,23 @@ public sealed class QuorumReplicationTests(RabbitClusterFixture fixture, Isolate
                 Assert.True(queue.GetProperty("type").GetString() == "quorum", $"{name} is {queue.GetProperty("type")}");
                 Assert.Equal(nodes, queue.GetProperty("members").EnumerateArray().Select(m => m.GetString()!).Order().ToList());
             }
+
+            // the broker policies hold on the cluster too: a poison message is dead-lettered after 20 deliveries
+            var contactChanges = (await cluster.Queue(vhost, "contact-changes"))!.Value;
+            Assert.Equal("contact-changes-redelivery-limit", contactChanges.GetProperty("policy").GetString());
+            Assert.Equal(20, contactChanges.GetProperty("effective_policy_definition").GetProperty("delivery-limit").GetInt32());
+            var errorQueue = (await cluster.Queue(vhost, "contact-changes_error"))!.Value;
+            Assert.Equal(1073741824L, errorQueue.GetProperty("effective_policy_definition").GetProperty("max-length-bytes").GetInt64());
+
+            // and infra/cluster.sh applied them, and the per-role users' permissions, to the vhost it provisions
+            var provisioned = (await cluster.Management.GetFromJsonAsync<JsonElement>("api/policies/campaign-events")).EnumerateArray()
+                .Select(p => p.GetProperty("name").GetString()).ToList();
+            Assert.Contains("contact-changes-redelivery-limit", provisioned);
+            Assert.Contains("error-queues-bounded", provisioned);
+            var permitted = (await cluster.Management.GetFromJsonAsync<JsonElement>("api/vhosts/campaign-events/permissions")).EnumerateArray()
+                .Select(p => p.GetProperty("user").GetString()).ToList();
+            Assert.Contains("campaign-events-sync", permitted);
+            Assert.Contains("campaign-events-publisher", permitted);
         }
         finally
         {
