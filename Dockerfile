@@ -19,13 +19,14 @@ RUN dotnet restore src/CampaignEvents.Cli/CampaignEvents.Cli.csproj
 # then the rest
 COPY database/ database/
 COPY src/ src/
-# the build context has no .git: the commit comes in as an argument (InformationalVersion 0.2.0+<commit>)
+# the build context has no .git: the commit comes in as an argument (InformationalVersion <Version of Directory.Build.props>+<commit>)
 ARG SOURCE_COMMIT=""
 RUN dotnet publish src/CampaignEvents.Cli -c Release -o /app --no-restore -p:SourceRevisionId="${SOURCE_COMMIT}"
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
 ARG SOURCE_COMMIT=""
-ARG VERSION=0.2.0
+# the image label; equal to Version of Directory.Build.props (VersionTests checks it)
+ARG VERSION=0.3.0-dev
 ARG CREATED=""
 LABEL org.opencontainers.image.title="campaign-events" \
       org.opencontainers.image.description="Keeps campaign contacts in a local PostgreSQL in step with an external database through RabbitMQ" \

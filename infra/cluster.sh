@@ -2,8 +2,8 @@
 # A 3-node RabbitMQ cluster on loopback, beside the single node of infra/up.sh (whose ports it
 # leaves alone): nodes ce-1@localhost … ce-3@localhost, each with its own AMQP, distribution and
 # management port and its own state folder under .stack/cluster/, all sharing the rabbitmq user's
-# Erlang cookie and the one epmd of the machine, joined into one cluster, with the project's vhost
-# and user (guest removed).
+# Erlang cookie and the one epmd of the machine, joined into one cluster, with the project's vhost,
+# its administrator, the per-role users and the broker policies of infra/up.sh (guest removed).
 #
 #   bash infra/cluster.sh up                 start (or reuse) the cluster; prints the settings
 #   bash infra/cluster.sh down               stop the nodes (state kept; up starts them again)
@@ -155,6 +155,8 @@ provision() {
   fi
   ctl 1 set_user_tags "$u" administrator
   ctl 1 set_permissions -p "$v" "$u" '.*' '.*' '.*'
+  # the per-role users and the broker policies of the single node (infra/lib.sh), here through node 1
+  (node_env 1; provision_rabbitmq_users "$v"; apply_policies "$v")
   if ctl 1 list_users | awk '{print $1}' | grep -qx guest; then
     ctl 1 delete_user guest >/dev/null
   fi

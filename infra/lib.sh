@@ -185,7 +185,7 @@ prometheus.tcp.ip = 127.0.0.1
 prometheus.tcp.port = $CE_RABBIT_PROMETHEUS_PORT
 log.console = false
 CONF
-  # rabbitmq_prometheus: queue depths for Prometheus (deploy/observability scrapes it, README: Operating it)
+  # rabbitmq_prometheus: queue depths for Prometheus (infra/compose/observability's Prometheus scrapes it, README: Operating it)
   echo '[rabbitmq_management,rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
   chown -R rabbitmq:rabbitmq "$state/rabbitmq"
   log "starting RabbitMQ on 127.0.0.1:$CE_RABBIT_PORT (dashboard on 127.0.0.1:$CE_RABBIT_MGMT_PORT); it takes 15-20 s"

@@ -12,6 +12,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
@@ -96,7 +97,9 @@ public static class ReconcileCommand
 
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // a rule of the console provider outranks appsettings' Logging:LogLevel rules (which name no
+        // provider), so stderr carries warnings and errors only, whatever Default says
+        builder.Logging.AddFilter<ConsoleLoggerProvider>(null, LogLevel.Warning);
         using var host = builder.Build();
         await host.StartAsync(cancel);
         try

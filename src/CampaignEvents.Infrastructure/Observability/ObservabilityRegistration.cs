@@ -42,6 +42,12 @@ public static class ObservabilityRegistration
             MaskPhoneNumbers(builder.Services);
         }
 
+        // The health check service logs each failing check at Error, on every /readyz probe and every
+        // publisher run, so each start (the bus is not up yet: "Not ready: not started") and each
+        // probe of a starting instance would fire an error-log alert. Not ready is a state, not an
+        // error: it is reported by /readyz and the campaign_events_health_ready gauge (and the
+        // failures that cause it are logged where they happen), so that category stays quiet.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         var health = builder.Services.AddHealthChecks();
         foreach (var name in databases)
         {

@@ -28,10 +28,14 @@ public sealed class PipedReconcileTests(SourceAndReconcileStack stack) : IClassF
         // locally: the first row missing, the second different, one extra
         await stack.WriteLocal(campaign, rows[2..].Append((rows[1].p, new JsonObject { ["name"] = "changed" })).Append((phones[20], new JsonObject())));
 
-        var piped = await CliProcess.Run(["reconcile", "--campaign", campaign.ToString(), "--timeout", "20"], Environment);
+        // Information as appsettings.json's Default (it says so; set here so the check does not depend on it)
+        var piped = await CliProcess.Run(["reconcile", "--campaign", campaign.ToString(), "--timeout", "20"], new Dictionary<string, string?>(Environment) { ["Logging__LogLevel__Default"] = "Information" });
 
         Assert.True(piped.ExitCode == 2, piped.ToString());
         Assert.DoesNotContain("\u001b", piped.Output, StringComparison.Ordinal);
+        // stderr carries warnings and errors only, whatever Logging:LogLevel says
+        Assert.DoesNotContain("info:", piped.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"LogLevel\":\"Information\"", piped.Error, StringComparison.Ordinal);
         var lines = piped.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, lines.Length);
         Assert.StartsWith($"campaign {campaign}: drift (1 missing locally, 1 extra locally, 1 different, 1 rejected at source)", lines[0], StringComparison.Ordinal);

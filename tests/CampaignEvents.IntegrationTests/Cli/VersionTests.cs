@@ -15,7 +15,7 @@ public sealed class VersionTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var version = result.Output.Trim();
-        Assert.Matches(new Regex(@"^0\.2\.0(\+[0-9a-f]{7})?$"), version);
+        Assert.Matches(new Regex($@"^{Regex.Escape(Release)}(\+[0-9a-f]{{7}})?$"), version);
 
         // built from a git checkout (as the tests are), the commit is there: HEAD when built, so HEAD or one before it
         if (await Git("rev-parse", "HEAD") is { Length: >= 7 })
@@ -24,6 +24,18 @@ public sealed class VersionTests
             Assert.True(await Git("merge-base", "--is-ancestor", commit, "HEAD") is not null, $"{commit} of --version is not a commit of this checkout's history");
         }
     }
+
+    [Fact]
+    public async Task The_image_label_carries_the_release_of_the_build()
+    {
+        // the Dockerfile's runtime stage cannot read Directory.Build.props: its ARG VERSION repeats it
+        var dockerfile = await File.ReadAllTextAsync(Repository.PathOf("Dockerfile"));
+        Assert.Equal(Release, Regex.Match(dockerfile, @"^ARG VERSION=(?<v>\S+)$", RegexOptions.Multiline).Groups["v"].Value);
+    }
+
+    /// <summary>The release, from Directory.Build.props (its one home).</summary>
+    public static string Release =>
+        System.Xml.Linq.XDocument.Load(Repository.PathOf("Directory.Build.props")).Descendants("Version").Single().Value;
 
     static async Task<string?> Git(params string[] args)
     {

@@ -44,6 +44,39 @@ public sealed class QuorumReplicationTests(RabbitClusterFixture fixture, Isolate
                 Assert.True(queue.GetProperty("type").GetString() == "quorum", $"{name} is {queue.GetProperty("type")}");
                 Assert.Equal(nodes, queue.GetProperty("members").EnumerateArray().Select(m => m.GetString()!).Order().ToList());
             }
+
+            // the broker policies hold on the cluster too: a poison message is dead-lettered after 20
+            // deliveries, an error queue is bounded (the management API shows a queue's policy with
+            // its statistics, which a node emits every few seconds)
+            JsonElement? last = null;
+            await Eventually.Until(
+                async () =>
+                {
+                    last = await cluster.Queue(vhost, "contact-changes");
+                    return last is { } q && q.TryGetProperty("effective_policy_definition", out var d) && d.ValueKind == JsonValueKind.Object
+                        && d.TryGetProperty("delivery-limit", out var limit) && limit.GetInt32() == 20;
+                },
+                TimeSpan.FromSeconds(60),
+                () => $"contact-changes with delivery-limit 20 in its effective policy; it is {last}");
+            await Eventually.Until(
+                async () =>
+                {
+                    last = await cluster.Queue(vhost, "contact-changes_error");
+                    return last is { } q && q.TryGetProperty("effective_policy_definition", out var d) && d.ValueKind == JsonValueKind.Object
+                        && d.TryGetProperty("max-length-bytes", out var max) && max.GetInt64() == 1073741824L;
+                },
+                TimeSpan.FromSeconds(60),
+                () => $"contact-changes_error bounded to 1 GiB by its effective policy; it is {last}");
+
+            // and infra/cluster.sh applied them, and the per-role users' permissions, to the vhost it provisions
+            var provisioned = (await cluster.Management.GetFromJsonAsync<JsonElement>("api/policies/campaign-events")).EnumerateArray()
+                .Select(p => p.GetProperty("name").GetString()).ToList();
+            Assert.Contains("contact-changes-redelivery-limit", provisioned);
+            Assert.Contains("error-queues-bounded", provisioned);
+            var permitted = (await cluster.Management.GetFromJsonAsync<JsonElement>("api/vhosts/campaign-events/permissions")).EnumerateArray()
+                .Select(p => p.GetProperty("user").GetString()).ToList();
+            Assert.Contains("campaign-events-sync", permitted);
+            Assert.Contains("campaign-events-publisher", permitted);
         }
         finally
         {

@@ -34,7 +34,7 @@ public sealed class ContractsPackageTests
             var pack = await Dotnet(copy, "pack", "src/CampaignEvents.Contracts", "-c", "Release", "-o", feed);
             Assert.True(pack.ExitCode == 0, $"dotnet pack: {pack}");
             var package = Assert.Single(Directory.GetFiles(feed, "*.nupkg"));
-            Assert.Equal("CampaignEvents.Contracts.0.2.0.nupkg", Path.GetFileName(package));
+            Assert.Equal($"CampaignEvents.Contracts.{Cli.VersionTests.Release}.nupkg", Path.GetFileName(package));
             using (var zip = System.IO.Compression.ZipFile.OpenRead(package))
             {
                 var nuspec = new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open()).ReadToEnd();
@@ -56,7 +56,7 @@ public sealed class ContractsPackageTests
                   </packageSources>
                 </configuration>
                 """);
-            await File.WriteAllTextAsync(Path.Combine(publisher, "Publisher.csproj"), """
+            await File.WriteAllTextAsync(Path.Combine(publisher, "Publisher.csproj"), $$"""
                 <Project Sdk="Microsoft.NET.Sdk">
                   <PropertyGroup>
                     <OutputType>Exe</OutputType>
@@ -66,7 +66,7 @@ public sealed class ContractsPackageTests
                     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                   </PropertyGroup>
                   <ItemGroup>
-                    <PackageReference Include="CampaignEvents.Contracts" Version="0.2.0" />
+                    <PackageReference Include="CampaignEvents.Contracts" Version="{{Cli.VersionTests.Release}}" />
                   </ItemGroup>
                 </Project>
                 """);

@@ -100,12 +100,29 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
     /// <summary>Starts it again and waits until the cluster runs all its nodes.</summary>
     public Task StartNode(int node) => Script("start-node", node.ToString(CultureInfo.InvariantCulture));
 
-    /// <summary>A vhost of its own for a test, with the cluster user's permissions.</summary>
+    /// <summary>
+    /// A vhost of its own for a test, with the cluster user's permissions and the broker policies
+    /// of infra/compose/rabbitmq-definitions.json (those infra/cluster.sh applies to its own vhost).
+    /// </summary>
     public async Task<string> CreateVhost()
     {
         var name = $"ce-cluster-{Guid.NewGuid():N}"[..24];
         (await management.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await management.PutAsJsonAsync($"api/permissions/{name}/{User}", new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        using var definitions = JsonDocument.Parse(await File.ReadAllTextAsync(Repository.PathOf("infra/compose/rabbitmq-definitions.json")));
+        foreach (var policy in definitions.RootElement.GetProperty("policies").EnumerateArray())
+        {
+            var body = new Dictionary<string, JsonElement>
+            {
+                ["pattern"] = policy.GetProperty("pattern"),
+                ["apply-to"] = policy.GetProperty("apply-to"),
+                ["priority"] = policy.GetProperty("priority"),
+                ["definition"] = policy.GetProperty("definition"),
+            };
+            var policyName = Uri.EscapeDataString(policy.GetProperty("name").GetString()!);
+            (await management.PutAsJsonAsync($"api/policies/{name}/{policyName}", body)).EnsureSuccessStatusCode();
+        }
+
         return name;
     }
 

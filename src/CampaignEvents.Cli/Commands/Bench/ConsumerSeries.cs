@@ -229,7 +229,8 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
 
     static double? Delta(double? before, double? after) => before is { } b && after is { } a ? a - b : null;
 
-    static string Seconds(double? value) => value is { } v ? v.ToString("0.0", CultureInfo.InvariantCulture) : "?";
+    // differences of CPU counters read at slightly different moments may come out a hair below 0
+    static string Seconds(double? value) => value is { } v ? Math.Max(0, v).ToString("0.0", CultureInfo.InvariantCulture) : "?";
 
     static void Print(Result r)
     {
@@ -241,7 +242,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"    CPU s over the {c.Wall:0.0} s ({Environment.ProcessorCount} cores: {c.Wall * Environment.ProcessorCount:0.0} CPU s): consumers {Seconds(c.Consumers)}, broker nodes {Seconds(c.Broker)}, PostgreSQL backends of the bench database {Seconds(c.Postgres)}, bench (publisher) {Seconds(c.Bench)}, rest of the machine {Seconds(rest)}, idle {Seconds(idle)}"));
         var w = r.Waits;
-        var states = string.Join(", ", w.States.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.What} {s.Backends:0.00}")));
+        var states = w.States.Count == 0 ? "none" : string.Join(", ", w.States.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.What} {s.Backends:0.00}")));
         var locks = w.Locks.Count == 0 ? "none" : string.Join(", ", w.Locks.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Type} {s.Backends:0.00}")));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"    PostgreSQL backends of the bench database ({w.Samples} samples, every 200 ms): {w.Active:0.00} active on average: {states}; waiting for a lock (pg_locks, not granted): {locks}, in {w.LockWaitShare:P0} of samples"));
