@@ -162,7 +162,8 @@ public sealed class Reconciler(
             var localRead = await local.ByPhone(campaignId, candidates.Keys, cancel);
             var sourceRows = Enumerable.Range(0, sourceRead.Phones.Count)
                 .ToDictionary(i => sourceRead.Phones[i], i => (Hash: sourceRead.RowHashes[i], Raw: sourceRead.RawPhones[i], Metadata: sourceRead.Metadata[i]), StringComparer.Ordinal);
-            var readVersion = SourceVersion.ForSnapshot((ulong)sourceRead.Lsn);
+            // in the capture mode's domain (polled versions are microseconds, not WAL positions)
+            var readVersion = sourceRead.ReadVersion ?? SourceVersion.ForSnapshot((ulong)sourceRead.Lsn);
 
             foreach (var candidate in candidates.Values.ToList())
             {
