@@ -1,5 +1,6 @@
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
+using CampaignEvents.Source.Polling;
 using Dapper;
 using Npgsql;
 
@@ -24,9 +25,11 @@ public sealed record SourceRead(long Lsn, long Version);
 /// snapshot misses commits after that instant and, by the lag's assumption (a transaction commits
 /// less than the lag after stamping its rows, the same one polling itself relies on), was stamped
 /// after the instant minus the lag;</item>
-/// <item>polling on an integer version column: the column's largest value before the snapshot, plus
-/// one (so a repaired row wins over the newest polled one; a change the snapshot misses takes a
-/// larger value, by the column's assumption of increasing values).</item>
+/// <item>polling on an integer version column, whose rows are published at 2 × value + 1
+/// (<see cref="PollingCapture.IntegerVersion"/>): 2 × the column's largest value before the
+/// snapshot + 2, above every row the read saw (so a repaired row wins over the newest one) and below
+/// the next value the column takes (a change the snapshot misses takes a larger value, by the
+/// column's assumption of increasing values).</item>
 /// </list>
 /// Comparing polled versions with a WAL-based read version made every differing polled key look
 /// newer than the source read, so it was never reported (issue: polling reconciliation).
@@ -71,10 +74,10 @@ public sealed class ReadVersion(SourceMapping mapping)
             ?? throw new InvalidOperationException($"source table {mapping.Contacts} has no column {options.PollingColumn} (setting Source__PollingColumn)");
         if (type.StartsWith("timestamp", StringComparison.Ordinal))
         {
-            return $"SELECT {PollingLsn}, (extract(epoch FROM clock_timestamp() - @lag::interval) * 1000000)::bigint";
+            return $"SELECT {PollingLsn}, {PollingCapture.TimestampVersion("(clock_timestamp() - @lag::interval)")}";
         }
 
         var column = SourceMapping.Quote(options.PollingColumn);
-        return $"SELECT {PollingLsn}, coalesce((SELECT max({column})::bigint FROM {mapping.Contacts.Sql}), 0) + 1";
+        return $"SELECT {PollingLsn}, coalesce((SELECT {PollingCapture.IntegerVersion($"max({column})")} FROM {mapping.Contacts.Sql}) + 1, 0)";
     }
 }

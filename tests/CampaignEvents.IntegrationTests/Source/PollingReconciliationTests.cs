@@ -19,21 +19,42 @@ namespace CampaignEvents.IntegrationTests.Source;
 /// differing polled key looks newer than the source read ("in flight") and is never reported.
 /// A key changed locally behind the pipeline's back and a row deleted at the source (polling does
 /// not see deletes) are exactly the drift; the repair converges, and a later change at the source
-/// still wins over the repaired rows.
+/// still wins over the repaired rows. Both kinds of polling column: a timestamp (microseconds) and
+/// an integer version (whose polling, until then, failed with "ORDER BY ... is ambiguous").
 /// </summary>
 public sealed class PollingReconciliationTests(IsolatedVhost vhost) : IClassFixture<IsolatedVhost>
 {
     static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task Polled_drift_is_reported_exactly_repaired_and_later_source_changes_still_win()
+    /// <summary>An integer version column: every insert and update takes the next value of a sequence.</summary>
+    const string RowVersion = """
+        CREATE SEQUENCE row_versions;
+        CREATE FUNCTION next_row_version() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN NEW.row_version := nextval('row_versions'); RETURN NEW; END $$;
+        ALTER TABLE campaigns ADD COLUMN row_version bigint;
+        ALTER TABLE contacts ADD COLUMN row_version bigint;
+        CREATE TRIGGER campaigns_row_version BEFORE INSERT OR UPDATE ON campaigns FOR EACH ROW EXECUTE FUNCTION next_row_version();
+        CREATE TRIGGER contacts_row_version BEFORE INSERT OR UPDATE ON contacts FOR EACH ROW EXECUTE FUNCTION next_row_version();
+        """;
+
+    [Theory]
+    [InlineData("updated_at")]
+    [InlineData("row_version")]
+    public async Task Polled_drift_is_reported_exactly_repaired_and_later_source_changes_still_win(string pollingColumn)
     {
-        await using var world = await SourceWorld.Create(vhost, "pollrec");
+        await using var world = await SourceWorld.Create(vhost, $"pollrec{pollingColumn[..3]}");
         world.Settings["Source:Mode"] = "Polling";
+        world.Settings["Source:PollingColumn"] = pollingColumn;
         world.Settings["Source:PollInterval"] = "00:00:00.100";
         // not zero: the read version must leave room for rows stamped within the lag
         world.Settings["Source:PollingLag"] = "00:00:00.300";
         world.Settings["Reconciliation:Settle"] = "00:00:00.500";
+        if (pollingColumn == "row_version")
+        {
+            await using var connection = await world.Source.OpenConnectionAsync();
+            await connection.ExecuteAsync(RowVersion);
+        }
+
         var campaign = (await world.CreateCampaigns(1))[0];
         await world.Seed(Enumerable.Range(0, 200).Select(i => new ContactRow(campaign, $"+1415{6000000 + i:D7}", new JsonObject { ["n"] = i })));
 
