@@ -7,6 +7,7 @@ using CampaignEvents.Source;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using static CampaignEvents.Reconciliation.Reconciling.SourceSideRequests;
 
 namespace CampaignEvents.Reconciliation.Reconciling;
 
@@ -260,27 +261,6 @@ public sealed class Reconciler(
             await Task.Delay(pause, time, cancel);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
         }
-    }
-
-    static async Task<TResponse> Ask<TRequest, TResponse>(
-        IRequestClient<TRequest> client, TRequest request, TimeSpan timeout, Func<TResponse, string?> error, CancellationToken cancel)
-        where TRequest : class
-        where TResponse : class
-    {
-        Response<TResponse> response;
-        try
-        {
-            response = await client.Ask<TRequest, TResponse>(request, timeout, cancel);
-        }
-        catch (RequestTimeoutException e)
-        {
-            throw new ReconciliationException(
-                $"the source side did not answer within {timeout.TotalSeconds:0.#} s (is `campaign-events run` with role source running on this broker?)", e);
-        }
-
-        return error(response.Message) is { } reason
-            ? throw new ReconciliationException($"the source side failed: {reason}")
-            : response.Message;
     }
 
     static Dictionary<int, BucketDigest> ToDigests(SourceContactsDigested answer) =>
