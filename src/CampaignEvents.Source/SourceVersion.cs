@@ -11,6 +11,9 @@ namespace CampaignEvents.Source;
 /// LSN = the WAL position taken before the snapshot (the slot's consistent point for the initial one),
 /// n = 0. Any transaction the snapshot does not see commits after that position, so its events win.</item>
 /// </list>
+/// These are replication's versions. Polling publishes in its own domain (microseconds of a timestamp
+/// column, 2 × value + 1 of an integer one: <see cref="Polling.PollingCapture"/>), and reconciliation's
+/// reads of the source take their version in the configured mode's domain (<see cref="ReconciliationSide.ReadVersion"/>).
 /// </summary>
 public static class SourceVersion
 {

@@ -85,6 +85,13 @@ public sealed record SourceKeysListed
     /// <summary>The WAL position taken just before the read's snapshot.</summary>
     public long Lsn { get; init; }
 
+    /// <summary>
+    /// The read's version in the domain of the source's capture mode (WAL-based for replication,
+    /// the polling column's for polling): every change the snapshot misses carries a higher version.
+    /// Null from a source side older than this field: then the version of <see cref="Lsn"/>.
+    /// </summary>
+    public long? ReadVersion { get; init; }
+
     /// <summary>Normalized (E.164) phones.</summary>
     public IReadOnlyList<string> Phones { get; init; } = [];
 
@@ -129,6 +136,9 @@ public sealed record SourceContactsRepaired
 
     /// <summary>The lsn.</summary>
     public long Lsn { get; init; }
+
+    /// <summary>The version the keys were re-published at (in the capture mode's domain).</summary>
+    public long? Version { get; init; }
 
     /// <summary>The changed.</summary>
     public int Changed { get; init; }

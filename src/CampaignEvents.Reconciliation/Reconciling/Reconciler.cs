@@ -7,6 +7,7 @@ using CampaignEvents.Source;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using static CampaignEvents.Reconciliation.Reconciling.SourceSideRequests;
 
 namespace CampaignEvents.Reconciliation.Reconciling;
 
@@ -162,7 +163,8 @@ public sealed class Reconciler(
             var localRead = await local.ByPhone(campaignId, candidates.Keys, cancel);
             var sourceRows = Enumerable.Range(0, sourceRead.Phones.Count)
                 .ToDictionary(i => sourceRead.Phones[i], i => (Hash: sourceRead.RowHashes[i], Raw: sourceRead.RawPhones[i], Metadata: sourceRead.Metadata[i]), StringComparer.Ordinal);
-            var readVersion = SourceVersion.ForSnapshot((ulong)sourceRead.Lsn);
+            // in the capture mode's domain (polled versions are microseconds, not WAL positions)
+            var readVersion = sourceRead.ReadVersion ?? SourceVersion.ForSnapshot((ulong)sourceRead.Lsn);
 
             foreach (var candidate in candidates.Values.ToList())
             {
@@ -259,27 +261,6 @@ public sealed class Reconciler(
             await Task.Delay(pause, time, cancel);
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
         }
-    }
-
-    static async Task<TResponse> Ask<TRequest, TResponse>(
-        IRequestClient<TRequest> client, TRequest request, TimeSpan timeout, Func<TResponse, string?> error, CancellationToken cancel)
-        where TRequest : class
-        where TResponse : class
-    {
-        Response<TResponse> response;
-        try
-        {
-            response = await client.Ask<TRequest, TResponse>(request, timeout, cancel);
-        }
-        catch (RequestTimeoutException e)
-        {
-            throw new ReconciliationException(
-                $"the source side did not answer within {timeout.TotalSeconds:0.#} s (is `campaign-events run` with role source running on this broker?)", e);
-        }
-
-        return error(response.Message) is { } reason
-            ? throw new ReconciliationException($"the source side failed: {reason}")
-            : response.Message;
     }
 
     static Dictionary<int, BucketDigest> ToDigests(SourceContactsDigested answer) =>

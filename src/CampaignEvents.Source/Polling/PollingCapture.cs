@@ -16,8 +16,8 @@ namespace CampaignEvents.Source.Polling;
 
 /// <summary>
 /// The fallback capture (docs/adr/0005): keyset polling on (Source:PollingColumn, Source:IdColumn)
-/// of both tables, campaigns first. The version of an event is the polling column's value
-/// (microseconds since the epoch for a timestamp). Deletes are not seen: reconciliation's repair
+/// of both tables, campaigns first. The version of an event comes from the polling column's value
+/// (microseconds since the epoch for a timestamp, 2 × value + 1 for an integer). Deletes are not seen: reconciliation's repair
 /// finds them. Positions are saved locally only after the broker confirmed the round.
 /// </summary>
 public sealed partial class PollingCapture(
@@ -92,7 +92,7 @@ public sealed partial class PollingCapture(
     {
         var column = SourceMapping.Quote(settings.PollingColumn);
         var id = SourceMapping.Quote(settings.IdColumn);
-        var version = table.IsTimestamp ? $"(extract(epoch FROM {column}) * 1000000)::bigint" : $"{column}::bigint";
+        var version = table.IsTimestamp ? TimestampVersion(column) : IntegerVersion(column);
         var conditions = new List<string>();
         if (after)
         {
@@ -106,8 +106,21 @@ public sealed partial class PollingCapture(
         }
 
         var where = conditions.Count > 0 ? "WHERE " + string.Join(" AND ", conditions) : "";
-        return $"SELECT {selectList}, {column}::text, {id}::text, {version} FROM {table.Name.Sql} t {where} ORDER BY {column}, {id} LIMIT {settings.SnapshotPageSize}";
+        // ORDER BY qualified: unqualified, it would name the output columns, and an integer column's
+        // text and version outputs are both named after it ("ORDER BY ... is ambiguous")
+        return $"SELECT {selectList}, {column}::text, {id}::text, {version} FROM {table.Name.Sql} t {where} ORDER BY t.{column}, t.{id} LIMIT {settings.SnapshotPageSize}";
     }
+
+    /// <summary>The version of a row polled on a timestamp column: microseconds since the epoch.</summary>
+    public static string TimestampVersion(string column) => $"(extract(epoch FROM {column}) * 1000000)::bigint";
+
+    /// <summary>
+    /// The version of a row polled on an integer column: odd, 2 × value + 1, so a read of the source
+    /// has an even version of its own between the values it saw and the next one
+    /// (<see cref="ReconciliationSide.ReadVersion"/>): a repaired row wins over the newest row it
+    /// read, and the next value the column takes wins over the repair.
+    /// </summary>
+    public static string IntegerVersion(string column) => $"({column}::bigint * 2 + 1)";
 
     async Task<(int Rows, string? Position, string? Id)> PollCampaigns(PolledTable table, string? position, string? id, ChangePublisher publisher, CancellationToken cancel)
     {

@@ -21,7 +21,7 @@ public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash
 /// with the mapping, and hashed by PostgreSQL in one statement over arrays, so both kinds hash
 /// exactly like the local side. Rows whose metadata the adapter may reject take the second way
 /// too, and are checked with the mapping. Every read runs in one REPEATABLE READ snapshot, after
-/// taking the WAL position, in a session pinned by <see cref="SourceSession"/> (docs/adr/0013).
+/// taking the WAL position and the read's version in the capture mode's domain (<see cref="ReadVersion"/>), in a session pinned by <see cref="SourceSession"/> (docs/adr/0013).
 /// </summary>
 public sealed class SourceContacts
 {
@@ -32,11 +32,13 @@ public sealed class SourceContacts
     readonly string rowsByPhone;
     readonly string campaignExists;
     readonly string campaignIds;
+    readonly ReadVersion readVersion;
 
     public SourceContacts([FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source, SourceMapping mapping)
     {
         this.source = source;
         this.mapping = mapping;
+        readVersion = new ReadVersion(mapping);
         var o = mapping.Options;
         var table = $"{mapping.Contacts.Sql} t";
         var campaign = SourceMapping.Column("t", o.CampaignColumn);
@@ -86,8 +88,6 @@ public sealed class SourceContacts
         campaignIds = $"SELECT id FROM {mapping.Campaigns.Sql} ORDER BY id";
     }
 
-    const string Lsn = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint";
-
     const string HashRows = """
         SELECT hashtextextended(p, 0) AS k, hashtextextended(p || '|' || m, 1) AS r
         FROM unnest(@phones::text[], @metadata::text[]) WITH ORDINALITY AS u(p, m, i)
@@ -100,7 +100,7 @@ public sealed class SourceContacts
         var wanted = request.Buckets.ToHashSet();
         var mask = subLevel ? DigestScheme.SubBucketMask : DigestScheme.BucketMask;
 
-        return await InSnapshot(async (connection, lsn) =>
+        return await InSnapshot(async (connection, read) =>
         {
             var exists = subLevel || await Scalar<bool>(connection, campaignExists, request.CampaignId, cancel);
             var buckets = new Dictionary<int, BucketDigest>();
@@ -141,7 +141,7 @@ public sealed class SourceContacts
             {
                 CampaignId = request.CampaignId,
                 CampaignExists = exists,
-                Lsn = lsn,
+                Lsn = read.Lsn,
                 Buckets = [.. ordered.Select(b => b.Key)],
                 Counts = [.. ordered.Select(b => b.Value.Count)],
                 Hashes = [.. ordered.Select(b => b.Value.Hash)],
@@ -151,7 +151,7 @@ public sealed class SourceContacts
     }
 
     public async Task<SourceKeysListed> ListKeys(ListSourceKeys request, CancellationToken cancel) =>
-        await InSnapshot(async (connection, lsn) =>
+        await InSnapshot(async (connection, read) =>
         {
             var keys = new List<SourceKey>();
             var rejected = new List<RejectedSourceRow>();
@@ -208,7 +208,8 @@ public sealed class SourceContacts
             return new SourceKeysListed
             {
                 CampaignId = request.CampaignId,
-                Lsn = lsn,
+                Lsn = read.Lsn,
+                ReadVersion = read.Version,
                 Phones = [.. unique.Select(k => k.PhoneNumber)],
                 RawPhones = [.. unique.Select(k => k.RawPhone)],
                 RowHashes = [.. unique.Select(k => k.RowHash)],
@@ -217,12 +218,12 @@ public sealed class SourceContacts
             };
         }, cancel);
 
-    /// <summary>The current rows of these keys (normalized phones, plus raw texts where known), in one snapshot, with the WAL position taken before it.</summary>
-    public async Task<(long Lsn, IReadOnlyList<SourceKey> Rows)> ReadForRepair(Guid campaignId, IEnumerable<string> phones, CancellationToken cancel) =>
-        await InSnapshot(async (connection, lsn) =>
+    /// <summary>The current rows of these keys (normalized phones, plus raw texts where known), in one snapshot, with the position and version taken before it.</summary>
+    public async Task<(SourceRead Read, IReadOnlyList<SourceKey> Rows)> ReadForRepair(Guid campaignId, IEnumerable<string> phones, CancellationToken cancel) =>
+        await InSnapshot(async (connection, read) =>
         {
             var (rows, _) = await ReadByPhones(connection, campaignId, [.. phones], cancel);
-            return (lsn, (IReadOnlyList<SourceKey>)rows);
+            return (read, (IReadOnlyList<SourceKey>)rows);
         }, cancel);
 
     public async Task<IReadOnlyList<Guid>> CampaignIds(CancellationToken cancel)
@@ -299,15 +300,15 @@ public sealed class SourceContacts
         return (rows, rejected);
     }
 
-    async Task<T> InSnapshot<T>(Func<NpgsqlConnection, long, Task<T>> read, CancellationToken cancel)
+    async Task<T> InSnapshot<T>(Func<NpgsqlConnection, SourceRead, Task<T>> read, CancellationToken cancel)
     {
         await using var connection = await source.OpenConnectionAsync(cancel);
         await SourceSession.Pin(connection, cancel);
 
-        // the position first, in its own statement: every change the snapshot misses commits after it
-        var lsn = await Scalar<long>(connection, Lsn, null, cancel);
+        // the position and version first, in their own statement: every change the snapshot misses comes after them
+        var before = await readVersion.BeforeSnapshot(connection, cancel);
         await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancel);
-        var result = await read(connection, lsn);
+        var result = await read(connection, before);
         await transaction.CommitAsync(cancel);
         return result;
     }

@@ -74,8 +74,8 @@ public sealed class ListSourceCampaignsConsumer(SourceContacts source, ILogger<L
 /// <summary>
 /// Re-publishes the current source state of drifted keys through the normal event path: one or
 /// more <see cref="ContactChangeBatch"/> messages, changes for the keys the source holds and
-/// deletes for the others, all at the snapshot version of the read (<see cref="SourceVersion.ForSnapshot"/>),
-/// so any change the read did not see carries a higher version and still wins.
+/// deletes for the others, all at the version of the read in the capture mode's domain
+/// (<see cref="ReadVersion"/>), so any change the read did not see carries a higher version and still wins.
 /// </summary>
 public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus, IOptions<SourceOptions> options, TimeProvider time, ILogger<RepairSourceContactsConsumer> logger)
     : IConsumer<RepairSourceContacts>
@@ -86,8 +86,8 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
         SourceContactsRepaired answer;
         try
         {
-            var (lsn, rows) = await source.ReadForRepair(request.CampaignId, request.Phones.Concat(request.RawPhones), context.CancellationToken);
-            var version = SourceVersion.ForSnapshot((ulong)lsn);
+            var (read, rows) = await source.ReadForRepair(request.CampaignId, request.Phones.Concat(request.RawPhones), context.CancellationToken);
+            var version = read.Version;
             var now = time.GetUtcNow();
             var wanted = request.Phones.ToHashSet();
             var changes = rows
@@ -130,7 +130,7 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
             logger.LogInformation(
                 "Repair of campaign {CampaignId}: re-published {Changed} changes and {Deleted} deletes at version {Version}",
                 request.CampaignId, changes.Count, deletes.Count, version);
-            answer = new SourceContactsRepaired { CampaignId = request.CampaignId, Lsn = lsn, Changed = changes.Count, Deleted = deletes.Count };
+            answer = new SourceContactsRepaired { CampaignId = request.CampaignId, Lsn = read.Lsn, Version = version, Changed = changes.Count, Deleted = deletes.Count };
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or JsonException or UnroutableMessageException)
         {
