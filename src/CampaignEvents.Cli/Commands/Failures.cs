@@ -33,6 +33,9 @@ static class Failures
         MigrationException m => $"migration {m.Message}",
         OptionsValidationException o => $"setting {o.OptionsName}: {string.Join("; ", o.Failures)}",
         OperationCanceledException => "cancelled",
+        // the metrics port was free when the settings were read and taken before the listener bound it
+        InvalidOperationException { InnerException: System.Net.HttpListenerException h } when e.Message.Contains("Prometheus", StringComparison.Ordinal) =>
+            $"setting Observability:MetricsPort: the metrics endpoint cannot listen ({h.Message}); set Observability__MetricsPort to a free port, or 0",
         _ => null,
     };
 

@@ -93,6 +93,9 @@ public static class BusRegistration
 
         builder.Services.AddMassTransit(x =>
         {
+            // MassTransit reports usage to usage-tracking.masstransit.io by default: nothing leaves
+            // the operator's network unasked (README: Hardening checklist)
+            x.DisableUsageTelemetry();
             foreach (var part in consumers)
             {
                 part(x);

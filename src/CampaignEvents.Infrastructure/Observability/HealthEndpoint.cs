@@ -12,7 +12,7 @@ namespace CampaignEvents.Infrastructure.Observability;
 /// databases, broker, replication slot) as JSON on <c>Observability:ListenAddress</c>, for operators
 /// and orchestrators (the container image's HEALTHCHECK asks <c>/readyz</c> through <c>campaign-events health</c>).
 /// </summary>
-sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ILogger<HealthEndpoint> logger) : BackgroundService
+sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ReservedPorts ports, ILogger<HealthEndpoint> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -20,6 +20,7 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
         listener.Prefixes.Add($"http://{options.Value.PrefixHost()}:{options.Value.HealthPort}/");
         try
         {
+            ports.Health?.Release();
             listener.Start();
         }
         catch (HttpListenerException e)

@@ -91,16 +91,13 @@ public static class ObservabilityRegistration
                 $"setting Observability:ListenAddress: '{options.ListenAddress}' is not an IP address to listen on (127.0.0.1 for this machine only, 0.0.0.0 for all interfaces)");
         }
 
-        // a second `run` on the machine (several sync consumers) keeps going without the endpoints
-        if (options.MetricsPort > 0 && !IsFree(options, options.MetricsPort, "MetricsPort"))
-        {
-            options.MetricsPort = 0;
-        }
-
-        if (options.HealthPort > 0 && !IsFree(options, options.HealthPort, "HealthPort"))
-        {
-            options.HealthPort = 0;
-        }
+        // a second `run` on the machine (several sync consumers) keeps going without the endpoints;
+        // a port found free stays held until its endpoint binds it (processes started together)
+        var metricsPort = options.MetricsPort > 0 ? Reserve(options, options.MetricsPort, "MetricsPort") : null;
+        var healthPort = options.HealthPort > 0 ? Reserve(options, options.HealthPort, "HealthPort") : null;
+        options.MetricsPort = metricsPort is null ? 0 : options.MetricsPort;
+        options.HealthPort = healthPort is null ? 0 : options.HealthPort;
+        builder.Services.AddSingleton(new ReservedPorts(metricsPort, healthPort));
 
         // /readyz's checks as a gauge (campaign_events_health_ready), for the readiness alert
         builder.Services.AddMetrics();
@@ -134,15 +131,16 @@ public static class ObservabilityRegistration
                     {
                         o.Host = options.ListensOnAllInterfaces ? "localhost" : options.PrefixHost();
                         o.Port = options.MetricsPort;
-                        if (options.ListensOnAllInterfaces)
+                        o.ConfigureHttpListener = (_, listener) =>
                         {
-                            // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
-                            o.ConfigureHttpListener = (_, listener) =>
+                            metricsPort?.Release();
+                            if (options.ListensOnAllInterfaces)
                             {
+                                // the exporter builds its prefix with UriBuilder, which refuses the wildcard: set it on the listener
                                 listener.Prefixes.Clear();
                                 listener.Prefixes.Add($"http://+:{options.MetricsPort}/");
-                            };
-                        }
+                            }
+                        };
                     });
                 }
             });
@@ -156,20 +154,15 @@ public static class ObservabilityRegistration
         return builder;
     }
 
-    static bool IsFree(ObservabilityOptions options, int port, string setting)
+    static PortReservation? Reserve(ObservabilityOptions options, int port, string setting)
     {
-        try
-        {
-            var probe = new System.Net.Sockets.TcpListener(options.BindAddress()!, port);
-            probe.Start();
-            probe.Stop();
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException)
+        var reservation = PortReservation.TryReserve(options.BindAddress()!, port);
+        if (reservation is null)
         {
             Console.Error.WriteLine(
                 $"warning: Observability:{setting}: port {port} on {options.DisplayHost()} is in use (another campaign-events run?); not served by this process. Set Observability__{setting} to a free port, or 0.");
-            return false;
         }
+
+        return reservation;
     }
 }
