@@ -1,4 +1,3 @@
-using CampaignEvents.Contracts;
 using CampaignEvents.Source.Mapping;
 using Dapper;
 using Npgsql;
@@ -11,26 +10,16 @@ namespace CampaignEvents.Source.Capture;
 /// in pages, and hands them over as folded changes with the snapshot's version. The caller pins
 /// the session (<see cref="SourceSession"/>) inside that transaction.
 /// </summary>
-public sealed class SnapshotReader(SourceMapping mapping)
+internal sealed class SnapshotReader(SourceMapping mapping)
 {
     /// <summary>Every campaign, mapped; the rows the mapping rejects are returned apart, to be reported.</summary>
-    public async Task<(IReadOnlyList<CampaignChanged> Campaigns, IReadOnlyList<MappedCampaign> Rejected)> Campaigns(NpgsqlConnection connection, long version, DateTimeOffset at, CancellationToken cancel)
+    public async Task<FoldedChanges> Campaigns(NpgsqlConnection connection, long version, DateTimeOffset at, CancellationToken cancel)
     {
         var sql = $"SELECT {SourceMapping.CampaignSelectList} FROM {mapping.Campaigns.Sql} ORDER BY id";
         var rows = await connection.QueryAsync<(string Id, string? Name, string? Type, string? Status, string? Config)>(new CommandDefinition(sql, cancellationToken: cancel));
         var mapped = rows.Select(r => mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config)).ToList();
-        return (
-            [.. mapped.Where(c => !c.Rejected).Select(c => new CampaignChanged
-            {
-                EventId = Guid.NewGuid(),
-                Id = c.Id,
-                Name = c.Name,
-                Type = c.Type,
-                Status = c.Status,
-                Config = c.Config,
-                Version = version,
-                OccurredAt = at,
-            })],
+        return FoldedChanges.OfCampaigns(
+            [.. mapped.Where(c => !c.Rejected).Select(c => SourceEvents.Campaign(c, version, at))],
             [.. mapped.Where(c => c.Rejected)]);
     }
 
@@ -47,43 +36,21 @@ public sealed class SnapshotReader(SourceMapping mapping)
         while (true)
         {
             await using var command = new NpgsqlCommand($"FETCH FORWARD {pageSize} FROM {Cursor}", connection);
-            var changes = new List<ContactChanged>(pageSize);
-            var rejected = new List<MappedContact>();
-            var read = 0;
+            var rows = new ContactPage(pageSize);
             await using (var reader = await command.ExecuteReaderAsync(cancel))
             {
                 while (await reader.ReadAsync(cancel))
                 {
-                    read++;
-                    var campaign = reader.IsDBNull(0) ? null : reader.GetString(0);
-                    var phone = reader.IsDBNull(1) ? null : reader.GetString(1);
-                    var id = reader.IsDBNull(2) ? null : reader.GetString(2);
-                    var metadata = reader.IsDBNull(3) ? null : reader.GetString(3);
-                    var row = mapping.MapContact(campaign, phone, id, metadata);
-                    if (row.Rejected)
-                    {
-                        rejected.Add(row);
-                        continue;
-                    }
-
-                    changes.Add(new ContactChanged
-                    {
-                        EventId = Guid.NewGuid(),
-                        CampaignId = row.CampaignId,
-                        PhoneNumber = row.PhoneNumber!,
-                        Metadata = row.Metadata,
-                        Version = version,
-                        OccurredAt = at,
-                    });
+                    rows.Add(mapping.MapContact(reader), version, at);
                 }
             }
 
-            if (read > 0)
+            if (rows.Rows > 0)
             {
-                await page(new FoldedChanges(0, [], changes, [], rejected));
+                await page(rows.Complete());
             }
 
-            if (read < pageSize)
+            if (rows.Rows < pageSize)
             {
                 break;
             }

@@ -1,22 +1,7 @@
-using System.Text.Json;
 using CampaignEvents.Contracts;
 using CampaignEvents.Source.Mapping;
 
 namespace CampaignEvents.Source.Capture;
-
-/// <summary>What one source transaction (or a snapshot page, or a heartbeat) amounts to, ready to publish.</summary>
-public sealed record FoldedChanges(
-    ulong EndLsn,
-    IReadOnlyList<CampaignChanged> Campaigns,
-    IReadOnlyList<ContactChanged> Changes,
-    IReadOnlyList<ContactDeleted> Deletes,
-    IReadOnlyList<MappedContact> Rejected)
-{
-    /// <summary>Nothing to publish, only a WAL position the slot may advance to once everything before it is confirmed.</summary>
-    public static FoldedChanges Marker(ulong lsn) => new(lsn, [], [], [], []);
-
-    public int Count => Campaigns.Count + Changes.Count + Deletes.Count;
-}
 
 /// <summary>
 /// Folds the changes of one committed transaction into events (docs/adr/0004): versions are
@@ -24,24 +9,25 @@ public sealed record FoldedChanges(
 /// the last change per key survives; an update that moves a contact to another key is a delete
 /// of the old key plus a change of the new one; a row that does not map is rejected, not published.
 /// </summary>
-public sealed class TransactionFold(ulong commitLsn, DateTimeOffset committedAt)
+internal sealed class TransactionFold(ulong commitLsn, DateTimeOffset committedAt)
 {
     readonly Dictionary<Guid, CampaignChanged> campaigns = [];
-    readonly Dictionary<(Guid, string), object> contacts = [];
+    readonly Dictionary<(Guid CampaignId, string PhoneNumber), ContactChange> contacts = [];
     readonly List<MappedContact> rejected = [];
+    readonly List<MappedCampaign> rejectedCampaigns = [];
 
-    public void Campaign(long position, Guid id, string name, string type, string status, JsonElement config) =>
-        campaigns[id] = new CampaignChanged
+    /// <summary>An inserted or updated campaign row; one that does not map is rejected.</summary>
+    public void Campaign(long position, MappedCampaign campaign)
+    {
+        if (campaign.Rejected)
         {
-            EventId = Guid.NewGuid(),
-            Id = id,
-            Name = name,
-            Type = type,
-            Status = status,
-            Config = config,
-            Version = SourceVersion.ForChange(commitLsn, position),
-            OccurredAt = committedAt,
-        };
+            // one bad row must not stop capture: reported, and the stream goes on (docs/adr/0004)
+            rejectedCampaigns.Add(campaign);
+            return;
+        }
+
+        campaigns[campaign.Id] = SourceEvents.Campaign(campaign, SourceVersion.ForChange(commitLsn, position), committedAt);
+    }
 
     /// <summary>An insert (no old key) or an update (old key from the replica identity) of a contact row.</summary>
     public void Upsert(long position, MappedContact row, (Guid CampaignId, string PhoneNumber)? oldKey)
@@ -57,39 +43,18 @@ public sealed class TransactionFold(ulong commitLsn, DateTimeOffset committedAt)
             return;
         }
 
-        contacts[(row.CampaignId, row.PhoneNumber!)] = new ContactChanged
-        {
-            EventId = Guid.NewGuid(),
-            CampaignId = row.CampaignId,
-            PhoneNumber = row.PhoneNumber!,
-            Metadata = row.Metadata,
-            Version = SourceVersion.ForChange(commitLsn, position),
-            OccurredAt = committedAt,
-        };
+        var change = SourceEvents.Contact(row, SourceVersion.ForChange(commitLsn, position), committedAt);
+        contacts[change.Key] = change;
     }
 
     /// <summary>A delete; a key that never mapped (rejected row) was never published, so there is nothing to delete.</summary>
     public void Delete(long position, (Guid CampaignId, string PhoneNumber)? key)
     {
-        if (key is not { } k)
+        if (key is { } k)
         {
-            return;
+            contacts[k] = SourceEvents.Deleted(k, SourceVersion.ForChange(commitLsn, position), committedAt);
         }
-
-        contacts[k] = new ContactDeleted
-        {
-            EventId = Guid.NewGuid(),
-            CampaignId = k.CampaignId,
-            PhoneNumber = k.PhoneNumber,
-            Version = SourceVersion.ForChange(commitLsn, position),
-            OccurredAt = committedAt,
-        };
     }
 
-    public FoldedChanges Complete(ulong endLsn) => new(
-        endLsn,
-        [.. campaigns.Values],
-        [.. contacts.Values.OfType<ContactChanged>()],
-        [.. contacts.Values.OfType<ContactDeleted>()],
-        [.. rejected]);
+    public FoldedChanges Complete(ulong endLsn) => new(endLsn, [.. campaigns.Values], [.. contacts.Values], [.. rejected], [.. rejectedCampaigns]);
 }

@@ -1,4 +1,3 @@
-using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
@@ -37,6 +36,7 @@ public sealed partial class PollingCapture(
         """;
 
     readonly SourceOptions settings = options.Value;
+    readonly RejectedRows rejections = new(mapping, metrics, logger);
 
     public async Task Run(CancellationToken cancel)
     {
@@ -134,32 +134,13 @@ public sealed partial class PollingCapture(
             return (0, position, id);
         }
 
-        var campaigns = new List<CampaignChanged>();
-        foreach (var r in rows)
-        {
-            var campaign = mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config);
-            if (campaign.Rejected)
-            {
-                // one bad row must not stop polling: logged, counted, and the position moves past it (docs/adr/0004)
-                metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "campaigns"));
-                LogRejected(mapping.Campaigns.ToString(), r.RowId, campaign.Id, campaign.RejectedBecause ?? "");
-                continue;
-            }
-
-            campaigns.Add(new CampaignChanged
-            {
-                EventId = Guid.NewGuid(),
-                Id = campaign.Id,
-                Name = campaign.Name,
-                Type = campaign.Type,
-                Status = campaign.Status,
-                Config = campaign.Config,
-                Version = r.Version,
-                OccurredAt = DateTimeOffset.UtcNow,
-            });
-        }
-
-        await publisher.Add(new FoldedChanges(0, campaigns, [], [], []), cancel);
+        var mapped = rows.Select(r => (Row: r, Campaign: mapping.MapCampaign(r.Id, r.Name, r.Type, r.Status, r.Config))).ToList();
+        // one bad row must not stop polling: reported, and the position moves past it (docs/adr/0004)
+        var campaigns = FoldedChanges.OfCampaigns(
+            [.. mapped.Where(m => !m.Campaign.Rejected).Select(m => SourceEvents.Campaign(m.Campaign, m.Row.Version, DateTimeOffset.UtcNow))],
+            [.. mapped.Where(m => m.Campaign.Rejected).Select(m => m.Campaign)]);
+        rejections.Report(campaigns);
+        await publisher.Add(campaigns, cancel);
         return (rows.Count, rows[^1].Position, rows[^1].RowId);
     }
 
@@ -172,44 +153,23 @@ public sealed partial class PollingCapture(
         command.Parameters.AddWithValue("position", (object?)position ?? DBNull.Value);
         command.Parameters.AddWithValue("id", (object?)id ?? DBNull.Value);
         command.Parameters.AddWithValue("lag", settings.PollingLag.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
-        var changes = new List<ContactChanged>();
-        var rows = 0;
+        var rows = new ContactPage();
         await using (var reader = await command.ExecuteReaderAsync(cancel))
         {
             while (await reader.ReadAsync(cancel))
             {
-                rows++;
-                string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
                 position = reader.GetString(4);
                 id = reader.GetString(5);
-                var version = reader.GetInt64(6);
-                var row = mapping.MapContact(Text(0), Text(1), Text(2), Text(3));
-                if (row.Rejected)
-                {
-                    metrics.RejectedRows.Add(1, new KeyValuePair<string, object?>("table", "contacts"));
-                    LogRejected(mapping.Contacts.ToString(), row.RowId ?? "?", row.CampaignId, row.RejectedBecause ?? "");
-                    continue;
-                }
-
-                changes.Add(new ContactChanged
-                {
-                    EventId = Guid.NewGuid(),
-                    CampaignId = row.CampaignId,
-                    PhoneNumber = row.PhoneNumber!,
-                    Metadata = row.Metadata,
-                    Version = version,
-                    OccurredAt = DateTimeOffset.UtcNow,
-                });
+                rows.Add(mapping.MapContact(reader), reader.GetInt64(6), DateTimeOffset.UtcNow);
             }
         }
 
-        await publisher.Add(new FoldedChanges(0, [], changes, [], []), cancel);
-        return (rows, position, id);
+        var page = rows.Complete();
+        rejections.Report(page);
+        await publisher.Add(page, cancel);
+        return (rows.Rows, position, id);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Polling {Table} on {Column} from {Position}")]
     partial void LogPolling(string table, string column, string position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Source row rejected, not published: table {Table} row {RowId} campaign {CampaignId}: {Reason}")]
-    partial void LogRejected(string table, string rowId, Guid campaignId, string reason);
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using CampaignEvents.Contracts;
+using CampaignEvents.Source.Capture;
 
 namespace CampaignEvents.Source.Publishing;
 
@@ -30,7 +31,7 @@ public interface IEventSink
 /// tracked at the end of earlier transactions whose contacts still waited in the batch let the slot
 /// pass those contacts, and a crash lost them.
 /// </remarks>
-public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout, long maxBatchBytes = ChangePublisher.DefaultMaxBatchBytes)
+internal sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout, long maxBatchBytes = ChangePublisher.DefaultMaxBatchBytes)
 {
     /// <summary>The default of Source:MaxBatchBytes.</summary>
     public const long DefaultMaxBatchBytes = 4 * 1024 * 1024;
@@ -42,7 +43,7 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
     public const int ChangeOverheadBytes = 256;
 
     readonly Queue<(Task Publish, ulong Lsn, long Since)> inFlight = new();
-    readonly Dictionary<(Guid, string), Pending> batch = [];
+    readonly Dictionary<(Guid CampaignId, string PhoneNumber), ContactChange> batch = [];
     long batchBytes;
 
     /// <summary>Every change at or below this position is in a publish already (none waits in the batch).</summary>
@@ -65,7 +66,7 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
     public long BufferedBytes => batchBytes;
 
     /// <summary>Adds a transaction's events; full batches go out at once, the rest waits for more or <see cref="Flush"/>.</summary>
-    public async Task Add(Capture.FoldedChanges changes, CancellationToken cancel)
+    public async Task Add(FoldedChanges changes, CancellationToken cancel)
     {
         // campaigns before their contacts, so the consumer rarely waits for a campaign; tracked at
         // handedOver, not at completed: contacts of earlier transactions may still wait in the batch
@@ -74,14 +75,9 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
             await Track(sink.Publish(campaign, cancel), handedOver, cancel);
         }
 
-        foreach (var change in changes.Changes)
+        foreach (var change in changes.Contacts)
         {
-            await Put(new Pending(change, null, change.Version, EstimatedBytes(change)), cancel);
-        }
-
-        foreach (var delete in changes.Deletes)
-        {
-            await Put(new Pending(null, delete, delete.Version, EstimatedBytes(delete)), cancel);
+            await Put(change, cancel);
         }
 
         completed = Math.Max(completed, changes.EndLsn);
@@ -91,27 +87,27 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
         }
     }
 
-    async Task Put(Pending item, CancellationToken cancel)
+    async Task Put(ContactChange change, CancellationToken cancel)
     {
-        if (batch.Count > 0 && batchBytes + item.Bytes > maxBatchBytes)
+        var bytes = change.EstimatedBytes;
+        if (batch.Count > 0 && batchBytes + bytes > maxBatchBytes)
         {
             await Flush(cancel);
         }
 
         // one key once per batch, the newest: a set-based apply cannot touch a row twice in one statement
-        var key = item.Key;
-        if (batch.TryGetValue(key, out var existing))
+        if (batch.TryGetValue(change.Key, out var existing))
         {
-            if (existing.Version >= item.Version)
+            if (existing.Version >= change.Version)
             {
                 return;
             }
 
-            batchBytes -= existing.Bytes;
+            batchBytes -= existing.EstimatedBytes;
         }
 
-        batch[key] = item;
-        batchBytes += item.Bytes;
+        batch[change.Key] = change;
+        batchBytes += bytes;
         if (batch.Count >= batchSize || batchBytes >= maxBatchBytes)
         {
             await Flush(cancel);
@@ -126,23 +122,19 @@ public sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFli
     /// <inheritdoc cref="EstimatedBytes(ContactChanged)"/>
     public static int EstimatedBytes(ContactDeleted delete) => ChangeOverheadBytes + delete.PhoneNumber.Length;
 
-    /// <summary>A change or a delete waiting in the batch.</summary>
-    readonly record struct Pending(ContactChanged? Change, ContactDeleted? Delete, long Version, int Bytes)
-    {
-        public (Guid, string) Key => Change is { } c ? (c.CampaignId, c.PhoneNumber) : (Delete!.CampaignId, Delete.PhoneNumber);
-    }
-
     /// <summary>Publishes the partly filled batch (the stream went quiet).</summary>
     public async Task Flush(CancellationToken cancel)
     {
         if (batch.Count > 0)
         {
-            var message = new ContactChangeBatch
+            var changes = new List<ContactChanged>(batch.Count);
+            var deletes = new List<ContactDeleted>();
+            foreach (var change in batch.Values)
             {
-                BatchId = Guid.NewGuid(),
-                Changes = [.. batch.Values.Where(p => p.Change is not null).Select(p => p.Change!)],
-                Deletes = [.. batch.Values.Where(p => p.Delete is not null).Select(p => p.Delete!)],
-            };
+                change.AddTo(changes, deletes);
+            }
+
+            var message = new ContactChangeBatch { BatchId = Guid.NewGuid(), Changes = changes, Deletes = deletes };
             batch.Clear();
             batchBytes = 0;
             PublishedChanges += message.Changes.Count + message.Deletes.Count;
