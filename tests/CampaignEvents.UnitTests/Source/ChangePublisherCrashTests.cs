@@ -210,7 +210,7 @@ public sealed class ChangePublisherCrashTests
                 last[tx.Items[p].Key] = (tx.Items[p].Delete, p + 1);
             }
 
-            var changes = last.Where(l => !l.Value.Delete).Select(l => new ContactChanged
+            var changes = last.Where(l => !l.Value.Delete).Select(l => (ContactChange)new ContactChange.Upsert(new ContactChanged
             {
                 EventId = Guid.NewGuid(),
                 CampaignId = CampaignIds[l.Key / Phones.Length],
@@ -218,16 +218,16 @@ public sealed class ChangePublisherCrashTests
                 Metadata = EmptyObject,
                 Version = Version(lsn, l.Value.Position),
                 OccurredAt = DateTimeOffset.UnixEpoch,
-            }).ToList();
-            var deletes = last.Where(l => l.Value.Delete).Select(l => new ContactDeleted
+            }));
+            var deletes = last.Where(l => l.Value.Delete).Select(l => new ContactChange.Delete(new ContactDeleted
             {
                 EventId = Guid.NewGuid(),
                 CampaignId = CampaignIds[l.Key / Phones.Length],
                 PhoneNumber = Phones[l.Key % Phones.Length],
                 Version = Version(lsn, l.Value.Position),
                 OccurredAt = DateTimeOffset.UnixEpoch,
-            }).ToList();
-            transactions.Add(new FoldedChanges(lsn, campaigns, changes, deletes, []));
+            }));
+            transactions.Add(new FoldedChanges(lsn, campaigns, [.. changes, .. deletes], [], []));
         }
 
         return transactions;
@@ -237,8 +237,7 @@ public sealed class ChangePublisherCrashTests
 
     static IEnumerable<(string Key, long Version)> Keys(FoldedChanges tx) =>
         tx.Campaigns.Select(c => ($"campaign {c.Id}", c.Version))
-            .Concat(tx.Changes.Select(c => ($"contact {c.CampaignId} {c.PhoneNumber}", c.Version)))
-            .Concat(tx.Deletes.Select(d => ($"contact {d.CampaignId} {d.PhoneNumber}", d.Version)));
+            .Concat(tx.Contacts.Select(c => ($"contact {c.Key.CampaignId} {c.Key.PhoneNumber}", c.Version)));
 
     /// <summary>
     /// A broker whose confirms arrive only when the test says so, in any order. Confirms run the

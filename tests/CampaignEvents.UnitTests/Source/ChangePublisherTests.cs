@@ -33,7 +33,7 @@ public sealed class ChangePublisherTests
     static FoldedChanges Transaction(ulong endLsn, int changes) => new(
         endLsn,
         [],
-        [.. Enumerable.Range(0, changes).Select(i => new ContactChanged
+        [.. Enumerable.Range(0, changes).Select(i => new ContactChange.Upsert(new ContactChanged
         {
             EventId = Guid.NewGuid(),
             CampaignId = Guid.Empty,
@@ -41,7 +41,7 @@ public sealed class ChangePublisherTests
             Metadata = default,
             Version = (long)endLsn,
             OccurredAt = DateTimeOffset.UnixEpoch,
-        })],
+        }))],
         [],
         []);
 
@@ -62,9 +62,9 @@ public sealed class ChangePublisherTests
                 for (var i = 0; i < sizes.Length; i++)
                 {
                     var tx = Transaction((ulong)(i + 1) * 10, sizes[i]);
-                    foreach (var c in tx.Changes)
+                    foreach (var c in tx.Contacts)
                     {
-                        lsnOfPhone[c.PhoneNumber] = tx.EndLsn;
+                        lsnOfPhone[c.Key.PhoneNumber] = tx.EndLsn;
                     }
 
                     publisher.Add(tx, CancellationToken.None).GetAwaiter().GetResult();
@@ -125,7 +125,7 @@ public sealed class ChangePublisherTests
         await publisher.Add(Transaction(10, 1), CancellationToken.None);
         await publisher.Add(Transaction(10, 1) with { EndLsn = 20 }, CancellationToken.None);
         var delete = new ContactDeleted { EventId = Guid.NewGuid(), CampaignId = Guid.Empty, PhoneNumber = "+14155551000", Version = 30, OccurredAt = DateTimeOffset.UnixEpoch };
-        await publisher.Add(new FoldedChanges(30, [], [], [delete], []), CancellationToken.None);
+        await publisher.Add(new FoldedChanges(30, [], [new ContactChange.Delete(delete)], [], []), CancellationToken.None);
         await publisher.Flush(CancellationToken.None);
 
         var batch = Assert.Single(sink.Sent).Batch!;
@@ -148,7 +148,7 @@ public sealed class ChangePublisherTests
             OccurredAt = DateTimeOffset.UnixEpoch,
         }).ToList();
         var publisher = new ChangePublisher(sink, batchSize: 2_000, maxInFlight: 100, TimeSpan.FromMinutes(1), maxBatchBytes: 32 * 1024);
-        await publisher.Add(new FoldedChanges(10, [], changes, [], []), CancellationToken.None);
+        await publisher.Add(new FoldedChanges(10, [], [.. changes.Select(c => new ContactChange.Upsert(c))], [], []), CancellationToken.None);
         await publisher.Flush(CancellationToken.None);
 
         var batches = sink.Sent.Select(s => s.Batch!).ToList();

@@ -10,6 +10,10 @@ namespace CampaignEvents.UnitTests.Source;
 
 public sealed class TransactionFoldTests
 {
+    static IEnumerable<ContactChanged> Changes(FoldedChanges folded) => folded.Contacts.OfType<ContactChange.Upsert>().Select(c => c.Event);
+
+    static IEnumerable<ContactDeleted> Deletes(FoldedChanges folded) => folded.Contacts.OfType<ContactChange.Delete>().Select(c => c.Event);
+
     static readonly SourceMapping Mapping = new(new SourceOptions());
     static readonly Guid Campaign = Guid.NewGuid();
     const ulong Commit = 0x1_2345_6789;
@@ -25,10 +29,10 @@ public sealed class TransactionFoldTests
         fold.Upsert(2, Row("+14155550101", """{"v":2}"""), (Campaign, "+14155550101"));
         var folded = fold.Complete(Commit + 40);
 
-        var change = Assert.Single(folded.Changes);
+        var change = Assert.Single(Changes(folded));
         Assert.Equal(2, change.Metadata.GetProperty("v").GetInt32());
         Assert.Equal(SourceVersion.ForChange(Commit, 2), change.Version);
-        Assert.Empty(folded.Deletes);
+        Assert.Empty(Deletes(folded));
         Assert.Equal(Commit + 40, folded.EndLsn);
     }
 
@@ -39,8 +43,8 @@ public sealed class TransactionFoldTests
         fold.Upsert(1, Row("(415) 555-0102"), (Campaign, "+14155550101"));
         var folded = fold.Complete(Commit);
 
-        Assert.Equal("+14155550102", Assert.Single(folded.Changes).PhoneNumber);
-        var delete = Assert.Single(folded.Deletes);
+        Assert.Equal("+14155550102", Assert.Single(Changes(folded)).PhoneNumber);
+        var delete = Assert.Single(Deletes(folded));
         Assert.Equal("+14155550101", delete.PhoneNumber);
         Assert.Equal(SourceVersion.ForChange(Commit, 1), delete.Version);
     }
@@ -53,8 +57,8 @@ public sealed class TransactionFoldTests
         fold.Delete(2, (Campaign, "+14155550101"));
         var folded = fold.Complete(Commit);
 
-        Assert.Empty(folded.Changes);
-        Assert.Equal(SourceVersion.ForChange(Commit, 2), Assert.Single(folded.Deletes).Version);
+        Assert.Empty(Changes(folded));
+        Assert.Equal(SourceVersion.ForChange(Commit, 2), Assert.Single(Deletes(folded)).Version);
     }
 
     [Fact]
@@ -65,8 +69,8 @@ public sealed class TransactionFoldTests
         fold.Upsert(2, Row("12"), null);
         var folded = fold.Complete(Commit);
 
-        Assert.Empty(folded.Changes);
-        Assert.Single(folded.Deletes);
+        Assert.Empty(Changes(folded));
+        Assert.Single(Deletes(folded));
         Assert.Equal(2, folded.Rejected.Count);
         Assert.All(folded.Rejected, r => Assert.Equal("row-1", r.RowId));
     }
