@@ -24,6 +24,9 @@ public static class ReconciliationRegistration
         builder.Services.AddSingleton<ReconciliationMetrics>();
         builder.Services.AddSingleton<LocalContacts>();
         builder.Services.AddSingleton<ReconciliationRuns>();
+        builder.Services.AddScoped<BucketDrillDown>();
+        builder.Services.AddScoped<InFlightSettle>();
+        builder.Services.AddScoped<RepairConvergence>();
         builder.Services.AddScoped<Reconciler>();
         builder.Services.AddScoped<Campaigns>();
         builder.Services.AddHostedService<ScheduledReconciliation>();

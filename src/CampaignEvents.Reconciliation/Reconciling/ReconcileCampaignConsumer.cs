@@ -10,7 +10,7 @@ namespace CampaignEvents.Reconciliation.Reconciling;
 /// <see cref="CampaignReconciled"/> and answers the requester with it. A run that cannot report
 /// (unknown campaign, silent source side) answers with outcome <c>error</c> and changes nothing.
 /// </summary>
-public sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvider time, ILogger<ReconcileCampaignConsumer> logger) : IConsumer<ReconcileCampaign>
+internal sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvider time, ILogger<ReconcileCampaignConsumer> logger) : IConsumer<ReconcileCampaign>
 {
     public async Task Consume(ConsumeContext<ReconcileCampaign> context)
     {
@@ -46,7 +46,7 @@ public sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvide
 }
 
 /// <summary>The queue <c>reconciliation</c> (quorum), bound to the exchange <c>reconcile-campaign</c>; one campaign at a time.</summary>
-public sealed class ReconcileCampaignConsumerDefinition : ConsumerDefinition<ReconcileCampaignConsumer>
+internal sealed class ReconcileCampaignConsumerDefinition : ConsumerDefinition<ReconcileCampaignConsumer>
 {
     public ReconcileCampaignConsumerDefinition()
     {
@@ -61,22 +61,4 @@ public sealed class ReconcileCampaignConsumerDefinition : ConsumerDefinition<Rec
             rabbit.SetQuorumQueue();
         }
     }
-}
-
-/// <summary>One log line per reconciled campaign.</summary>
-public static class ReconciliationLog
-{
-    public static void Write(ILogger logger, CampaignReconciled report) =>
-        logger.LogInformation(
-            "Campaign {CampaignId}: {Outcome}; {MissingLocally} missing locally, {ExtraLocally} extra locally, {Different} different, {Rejected} rejected at source, {InFlight} in flight; {SourceContacts} contacts at source, {LocalContacts} locally; {Elapsed} ms",
-            report.CampaignId,
-            report.Outcome,
-            report.Drift.Count(d => d.Kind == DriftKinds.MissingLocally),
-            report.Drift.Count(d => d.Kind == DriftKinds.ExtraLocally),
-            report.Drift.Count(d => d.Kind == DriftKinds.Different),
-            report.RejectedAtSource.Count,
-            report.SettledInFlight,
-            report.SourceContacts,
-            report.LocalContacts,
-            (long)(report.FinishedAt - report.StartedAt).TotalMilliseconds);
 }

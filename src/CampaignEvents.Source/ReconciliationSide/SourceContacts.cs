@@ -5,7 +5,6 @@ using CampaignEvents.Infrastructure.Digests;
 using CampaignEvents.Source.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using NpgsqlTypes;
 using DigestScheme = CampaignEvents.Infrastructure.Digests.Digest;
 
 namespace CampaignEvents.Source.ReconciliationSide;
@@ -18,8 +17,8 @@ public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash
 /// <see cref="SourceMapping"/> (the same tables, columns, metadata rendering and phone
 /// normalization) and computes the digests of docs/adr/0007. Phones already shaped like E.164 are
 /// hashed inside PostgreSQL in one scan; the others (few, in practice) are read, normalized here
-/// with the mapping, and hashed by PostgreSQL in one statement over arrays, so both kinds hash
-/// exactly like the local side. Rows whose metadata the adapter may reject take the second way
+/// with the mapping, and hashed by PostgreSQL in one statement over arrays (<see cref="SourceRowHashes"/>),
+/// so both kinds hash exactly like the local side. Rows whose metadata the adapter may reject take the second way
 /// too, and are checked with the mapping. Every read runs in one REPEATABLE READ snapshot, after
 /// taking the WAL position and the read's version in the capture mode's domain (<see cref="ReadVersion"/>), in a session pinned by <see cref="SourceSession"/> (docs/adr/0013).
 /// </summary>
@@ -33,12 +32,14 @@ public sealed class SourceContacts
     readonly string campaignExists;
     readonly string campaignIds;
     readonly ReadVersion readVersion;
+    readonly SourceRowHashes rowHashes;
 
     public SourceContacts([FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source, SourceMapping mapping)
     {
         this.source = source;
         this.mapping = mapping;
         readVersion = new ReadVersion(mapping);
+        rowHashes = new SourceRowHashes(mapping);
         var o = mapping.Options;
         var table = $"{mapping.Contacts.Sql} t";
         var campaign = SourceMapping.Column("t", o.CampaignColumn);
@@ -88,12 +89,6 @@ public sealed class SourceContacts
         campaignIds = $"SELECT id FROM {mapping.Campaigns.Sql} ORDER BY id";
     }
 
-    const string HashRows = """
-        SELECT hashtextextended(p, 0) AS k, hashtextextended(p || '|' || m, 1) AS r
-        FROM unnest(@phones::text[], @metadata::text[]) WITH ORDINALITY AS u(p, m, i)
-        ORDER BY i
-        """;
-
     public async Task<SourceContactsDigested> Digest(DigestSourceContacts request, CancellationToken cancel)
     {
         var subLevel = request.Level == DigestLevel.SubBuckets;
@@ -126,7 +121,7 @@ public sealed class SourceContacts
                 }
             }
 
-            var (others, rejected) = await NormalizeAndHash(connection, raw, cancel);
+            var (others, rejected) = await rowHashes.Hash(connection, raw, cancel);
             foreach (var row in others)
             {
                 if (!subLevel || wanted.Contains(DigestScheme.BucketOf(row.Sub)))
@@ -193,7 +188,7 @@ public sealed class SourceContacts
                 }
 
                 // rows rejected here were reported with the bucket digest already
-                var (hashed, _) = await NormalizeAndHash(connection, others, cancel);
+                var (hashed, _) = await rowHashes.Hash(connection, others, cancel);
                 keys.AddRange(hashed.Where(o => subs.Contains(o.Sub)).Select(o => o.Key));
             }
 
@@ -254,50 +249,8 @@ public sealed class SourceContacts
             }
         }
 
-        var (hashed, rejected) = await NormalizeAndHash(connection, raw, cancel);
+        var (hashed, rejected) = await rowHashes.Hash(connection, raw, cancel);
         return ([.. hashed.Select(h => h.Key)], rejected);
-    }
-
-    async Task<(List<HashedRow> Rows, List<RejectedSourceRow> Rejected)> NormalizeAndHash(NpgsqlConnection connection, List<(string? Phone, string Metadata)> raw, CancellationToken cancel)
-    {
-        var rejected = new List<RejectedSourceRow>();
-        var valid = new List<(string Phone, string Raw, string Metadata)>();
-        foreach (var (phone, metadata) in raw)
-        {
-            var normalized = mapping.NormalizePhone(phone, out var reason);
-            if (normalized is null)
-            {
-                rejected.Add(new RejectedSourceRow { RawPhone = phone ?? "", Reason = reason! });
-            }
-            else if (mapping.MetadataProblem(metadata) is { } problem)
-            {
-                // the adapter rejects the row for its metadata (SourceMapping.MapContact)
-                rejected.Add(new RejectedSourceRow { RawPhone = phone!, Reason = problem });
-            }
-            else
-            {
-                valid.Add((normalized, phone!, metadata));
-            }
-        }
-
-        var rows = new List<HashedRow>(valid.Count);
-        if (valid.Count == 0)
-        {
-            return (rows, rejected);
-        }
-
-        await using var command = new NpgsqlCommand(HashRows, connection);
-        command.Parameters.Add(new NpgsqlParameter("phones", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = valid.Select(v => v.Phone).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter("metadata", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = valid.Select(v => v.Metadata).ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancel);
-        var i = 0;
-        while (await reader.ReadAsync(cancel))
-        {
-            var (phone, rawPhone, metadata) = valid[i++];
-            rows.Add(new HashedRow(new SourceKey(phone, rawPhone, reader.GetInt64(1), metadata), reader.GetInt64(0)));
-        }
-
-        return (rows, rejected);
     }
 
     async Task<T> InSnapshot<T>(Func<NpgsqlConnection, SourceRead, Task<T>> read, CancellationToken cancel)
@@ -322,10 +275,5 @@ public sealed class SourceContacts
         }
 
         return (T)(await command.ExecuteScalarAsync(cancel))!;
-    }
-
-    sealed record HashedRow(SourceKey Key, long KeyHash)
-    {
-        public int Sub => (int)(KeyHash & DigestScheme.SubBucketMask);
     }
 }

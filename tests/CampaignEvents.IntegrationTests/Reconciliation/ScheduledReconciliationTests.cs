@@ -30,11 +30,15 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
             ["Logging:LogLevel:Default"] = "Warning",
         };
 
+        using var host = PipelineHost.CreateBuilder([Role.Reconcile], settings).Build();
+        // this host's counter only: test classes running beside this one host reconcilers of their own, whose
+        // counters (0) would otherwise be observed after this one and overwrite it
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
         long failures = 0;
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Name == ReconciliationMetrics.ScheduledFailuresName)
+            if (instrument.Name == ReconciliationMetrics.ScheduledFailuresName && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -43,7 +47,6 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Exchange(ref failures, value));
         listener.Start();
 
-        using var host = PipelineHost.CreateBuilder([Role.Reconcile], settings).Build();
         await host.StartAsync();
         try
         {

@@ -105,7 +105,7 @@ static class RebaseVersionsCommand
     {
         var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
         var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
-        var (queues, error) = await StatusCommand.QueueDepths(rabbit, StatusCommand.WatchedQueues(sync), cancel);
+        var (queues, error) = await BrokerStatus.QueueDepths(rabbit, BrokerStatus.WatchedQueues(sync), cancel);
         if (error is not null)
         {
             throw new SettingsException($"cannot check that the queues are drained: {error}; pass --ignore-queues once you know they are");
