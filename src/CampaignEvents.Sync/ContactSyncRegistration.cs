@@ -27,6 +27,7 @@ public static class ContactSyncRegistration
         builder.Services.AddSingleton<ContactStore>();
         builder.Services.AddSingleton<CampaignDirectory>();
         builder.Services.AddSingleton<ContactValidationFilter>();
+        builder.Services.AddSingleton(sp => new BytesInFlight(sp.GetRequiredService<IOptions<SyncOptions>>().Value.MaxBytesInFlight));
         builder.Services.AddHostedService<TombstoneCleanup>();
         builder.AddTopologyPart(TopologyParts.Sync);
         builder.AddWaitQueues(services => services.GetRequiredService<IOptions<SyncOptions>>().Value.CampaignWaits);

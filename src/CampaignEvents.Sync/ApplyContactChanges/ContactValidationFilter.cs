@@ -14,11 +14,13 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// at once for a wait queue of the broker, whose TTL brings it back later (docs/adr/0002). Neither
 /// holds back its batch neighbours, nor a prefetch slot while it waits.
 /// </summary>
-public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, DatabaseBreaker breaker, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
+public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, DatabaseBreaker breaker, BytesInFlight budget, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
     : IFilter<ConsumeContext<ContactWire>>
 {
     public async Task Send(ConsumeContext<ContactWire> context, IPipe<ConsumeContext<ContactWire>> next)
     {
+        // held until the message's batch is applied (or it left for a wait queue or the error queue)
+        using var lease = await budget.Take(context.ReceiveContext.Body.Length ?? 0, context.CancellationToken);
         var message = context.Message;
         message.Body = context.ReceiveContext.Body.GetBytes();
         ContactEvent validated;

@@ -24,6 +24,14 @@ public sealed class SyncOptions
     [Range(1, 65_535)]
     public int PrefetchCount { get; set; } = 400;
 
+    /// <summary>
+    /// Message bytes one process reads and holds at a time, from validation until their batch is
+    /// applied (prefetch counts messages, whatever their size). Parsed, they take about four times
+    /// their bytes. Small messages never reach it (400 single changes are about 150 KB).
+    /// </summary>
+    [Range(64 * 1024, 4L * 1024 * 1024 * 1024)]
+    public long MaxBytesInFlight { get; set; } = 32 * 1024 * 1024;
+
     /// <summary>Largest accepted metadata object, in UTF-8 bytes of its JSON.</summary>
     [Range(2, 16 * 1024 * 1024)]
     public int MaxMetadataBytes { get; set; } = 65_536;
