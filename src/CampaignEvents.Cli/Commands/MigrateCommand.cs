@@ -33,8 +33,8 @@ static class MigrateCommand
     static async Task DeclareTopology(CancellationToken cancel)
     {
         var configuration = Settings.Load();
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        var rabbit = configuration.RabbitMq();
+        var sync = configuration.Valid(SyncOptions.Section, new SyncOptionsValidation());
         var queues = await new BrokerTopology(rabbit, sync.CampaignWaits).Declare(cancel);
         Console.WriteLine($"{rabbit.Describe()}: topology declared ({queues.Count} queues with their exchanges and bindings: {string.Join(", ", queues)}).");
     }
