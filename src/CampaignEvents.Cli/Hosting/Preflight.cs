@@ -39,7 +39,7 @@ static class Preflight
     }
 
     /// <summary>The sections the roles read, bound and validated the way every command does (<see cref="Settings"/>).</summary>
-    static RabbitMqOptions Validate(IConfiguration configuration, IReadOnlyCollection<Role> roles)
+    public static RabbitMqOptions Validate(IConfiguration configuration, IReadOnlyCollection<Role> roles)
     {
         var rabbit = configuration.RabbitMq();
         if (roles.Contains(Role.Sync))
