@@ -11,8 +11,17 @@ namespace CampaignEvents.UnitTests.Configuration;
 /// </summary>
 public sealed class SettingsTests
 {
-    static IConfiguration With(params (string Key, string Value)[] values) =>
-        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+    /// <summary>The settings given, a later value of a key over an earlier one.</summary>
+    static IConfiguration With(params (string Key, string Value)[] values)
+    {
+        var settings = new Dictionary<string, string?>();
+        foreach (var (key, value) in values)
+        {
+            settings[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+    }
 
     [Theory]
     [InlineData("RabbitMq:Port", "abc", "setting RabbitMq:Port is not a valid whole number")]
