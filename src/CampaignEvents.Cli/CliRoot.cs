@@ -1,6 +1,5 @@
 using System.CommandLine;
 using CampaignEvents.Cli.Commands;
-using CampaignEvents.Cli.Commands.Bench;
 using CampaignEvents.Cli.Commands.Publish;
 using CampaignEvents.Cli.Commands.Status;
 
@@ -21,13 +20,6 @@ public static class CliRoot
         root.Subcommands.Add(ErrorsCommand.Create());
         root.Subcommands.Add(ReconcileCommand.Create());
         root.Subcommands.Add(Commands.RebaseVersions.RebaseVersionsCommand.Create());
-        root.Subcommands.Add(new Command("bench", "Benchmarks that print their figures beside a reference measured in the same run.")
-        {
-            Commands.Bench.SyncBenchCommand.Create(),
-            SourceBenchCommand.InitialSync(),
-            SourceBenchCommand.Streaming(),
-            ReconcileBenchCommand.Create(),
-        });
         return root;
     }
 }

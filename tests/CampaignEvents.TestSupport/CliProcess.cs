@@ -16,7 +16,11 @@ public static class CliProcess
 {
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "campaign-events.dll");
 
-    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>The benchmark tool (tools/CampaignEvents.Bench), beside the tests that reference it.</summary>
+    public static string BenchDll => Path.Combine(AppContext.BaseDirectory, "campaign-events-bench.dll");
+
+    /// <param name="program">The program's dll: <see cref="Dll"/> unless given (<see cref="BenchDll"/>).</param>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, string? program = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -25,7 +29,7 @@ public static class CliProcess
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Dll);
+        info.ArgumentList.Add(program ?? Dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -46,9 +50,9 @@ public static class CliProcess
         return info;
     }
 
-    public static async Task<CliResult> Run(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, string? input = null, TimeSpan? timeout = null)
+    public static async Task<CliResult> Run(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null, string? input = null, TimeSpan? timeout = null, string? program = null)
     {
-        using var process = Process.Start(StartInfo(args, environment)) ?? throw new InvalidOperationException("dotnet did not start");
+        using var process = Process.Start(StartInfo(args, environment, program)) ?? throw new InvalidOperationException("dotnet did not start");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (input is not null)
@@ -65,7 +69,7 @@ public static class CliProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"campaign-events {string.Join(' ', args)} did not end within {timeout ?? TimeSpan.FromMinutes(2)}");
+            throw new TimeoutException($"{Path.GetFileNameWithoutExtension(program ?? Dll)} {string.Join(' ', args)} did not end within {timeout ?? TimeSpan.FromMinutes(2)}");
         }
 
         return new CliResult(process.ExitCode, await output, await error);

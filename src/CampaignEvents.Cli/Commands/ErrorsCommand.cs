@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
-using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 
 namespace CampaignEvents.Cli.Commands;
@@ -40,12 +39,7 @@ public static class ErrorsCommand
         return new Command("errors", "Inspect and replay the error queues.") { show, replay };
     }
 
-    static RabbitMqOptions Rabbit()
-    {
-        var options = new RabbitMqOptions();
-        Settings.Load().GetSection(RabbitMqOptions.Section).Bind(options);
-        return options;
-    }
+    static RabbitMqOptions Rabbit() => Settings.Load().RabbitMq();
 
     static Task<IConnection> Connect(RabbitMqOptions rabbit, CancellationToken cancel) =>
         BrokerConnection.Open(rabbit, "campaign-events errors", cancel);

@@ -10,7 +10,7 @@ namespace CampaignEvents.Cli.Commands;
 /// Turns the failures an operator can fix (a setting, an unreachable server) into one line on
 /// standard error and exit code 1. Anything else is a bug and keeps its stack trace.
 /// </summary>
-static class Failures
+public static class Failures
 {
     public const int Error = 1;
 
@@ -31,12 +31,13 @@ static class Failures
     {
         SettingsException s => s.Message,
         MigrationException m => $"migration {m.Message}",
-        OptionsValidationException o => $"setting {o.OptionsName}: {string.Join("; ", o.Failures)}",
+        OptionsValidationException o => $"setting {Hosting.SettingsCatalog.SectionOf(o.OptionsType)}: {string.Join("; ", o.Failures)}",
         OperationCanceledException => "cancelled",
         // the metrics port was free when the settings were read and taken before the listener bound it
         InvalidOperationException { InnerException: System.Net.HttpListenerException h } when e.Message.Contains("Prometheus", StringComparison.Ordinal) =>
             $"setting Observability:MetricsPort: the metrics endpoint cannot listen ({h.Message}); set Observability__MetricsPort to a free port, or 0",
-        _ => null,
+        // a value the configuration binder could not convert, whoever bound it (Settings.Valid says the same)
+        _ => Settings.Explain(e),
     };
 
     /// <summary>Describes a database failure against the setting that named the database.</summary>

@@ -1,6 +1,6 @@
 using System.CommandLine;
+using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Observability;
-using Microsoft.Extensions.Configuration;
 
 namespace CampaignEvents.Cli.Commands;
 
@@ -54,8 +54,7 @@ static class HealthCommand
 
     static Uri DefaultUrl()
     {
-        var options = new ObservabilityOptions();
-        Settings.Load().GetSection(ObservabilityOptions.Section).Bind(options);
+        var options = Settings.Load().Valid<ObservabilityOptions>(ObservabilityOptions.Section);
         var host = options.ListensOnAllInterfaces || options.BindAddress() is null ? "127.0.0.1" : options.PrefixHost();
         return new Uri($"http://{host}:{options.HealthPort}/readyz");
     }

@@ -19,10 +19,13 @@ static class MigrateCommand
         var command = new Command("migrate", "Apply the database migrations (database/migrations/NNN_name.sql) to the local database of ConnectionStrings:Contacts, in order, each once. Safe to run again.") { topology };
         command.SetAction((parse, cancel) => Failures.Guard(async () =>
         {
-            var code = Run();
+            // every setting the command needs is checked before the database is changed
+            var configuration = Settings.Load();
+            var broker = parse.GetValue(topology) ? (configuration.RabbitMq(), configuration.Valid(SyncOptions.Section, new SyncOptionsValidation())) : default;
+            var code = Run(configuration);
             if (parse.GetValue(topology))
             {
-                await DeclareTopology(cancel);
+                await DeclareTopology(broker.Item1, broker.Item2, cancel);
             }
 
             return code;
@@ -30,18 +33,15 @@ static class MigrateCommand
         return command;
     }
 
-    static async Task DeclareTopology(CancellationToken cancel)
+    static async Task DeclareTopology(RabbitMqOptions rabbit, SyncOptions sync, CancellationToken cancel)
     {
-        var configuration = Settings.Load();
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
         var queues = await new BrokerTopology(rabbit, sync.CampaignWaits).Declare(cancel);
         Console.WriteLine($"{rabbit.Describe()}: topology declared ({queues.Count} queues with their exchanges and bindings: {string.Join(", ", queues)}).");
     }
 
-    static int Run()
+    static int Run(IConfiguration configuration)
     {
-        var target = DatabaseSettings.Require(Settings.Load(), DatabaseSettings.Contacts);
+        var target = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
         IReadOnlyList<string> applied;
         try
         {

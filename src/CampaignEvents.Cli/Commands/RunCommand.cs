@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace CampaignEvents.Cli.Commands;
@@ -17,6 +18,8 @@ static class RunCommand
         command.SetAction((parse, cancel) => Failures.Guard(async () =>
         {
             var chosen = parse.GetValue(roles) is { Length: > 0 } r ? r : PipelineHost.AllRoles;
+            // a wrong setting is one line before anything else is said (the ports' warnings of the builder)
+            Preflight.Validate(Settings.Load(), chosen);
             var builder = PipelineHost.CreateBuilder(chosen, serveOperatorEndpoints: true);
             await Preflight.Check(builder.Configuration, chosen, cancel);
             using var host = builder.Build();

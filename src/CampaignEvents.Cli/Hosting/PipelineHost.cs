@@ -6,7 +6,6 @@ using CampaignEvents.Reconciliation;
 using CampaignEvents.Source;
 using CampaignEvents.Source.ReconciliationSide;
 using CampaignEvents.Sync;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace CampaignEvents.Cli.Hosting;
@@ -35,14 +34,13 @@ public static class PipelineHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Settings.EnvironmentName(),
             Args = [],
         });
-        // secret files win over the environment; the callers' overrides over both
-        builder.Configuration.AddSecretFiles();
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
+        // the sources every command reads, in the same order (appsettings.json, appsettings.{Environment}.json,
+        // the environment, secret files, then the callers' overrides), instead of the host's own list
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddProgramSettings(overrides);
 
         builder.AddCampaignEventsDatabases();
         var databases = new List<string>();

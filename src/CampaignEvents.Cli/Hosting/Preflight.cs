@@ -1,7 +1,11 @@
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Infrastructure.Observability;
+using CampaignEvents.Reconciliation;
+using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Preflight;
+using CampaignEvents.Sync.Configuration;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
@@ -16,6 +20,9 @@ static class Preflight
     /// <param name="sourceShape">Also check the source's prerequisites (tables, replica identity, privilege); the demo creates them itself.</param>
     public static async Task Check(IConfiguration configuration, IReadOnlyCollection<Role> roles, CancellationToken cancel, bool sourceShape = true)
     {
+        // every setting first, before any server is asked: a wrong one is the same line as in any other command
+        var rabbit = Validate(configuration, roles);
+
         // every role keeps something in the local database (the source adapter its snapshot state)
         await Database(configuration, DatabaseSettings.Contacts, cancel);
 
@@ -28,13 +35,30 @@ static class Preflight
             }
         }
 
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        if (string.IsNullOrEmpty(rabbit.Password))
+        await using var connection = await BrokerConnection.Open(rabbit, "campaign-events preflight", cancel);
+    }
+
+    /// <summary>The sections the roles read, bound and validated the way every command does (<see cref="Settings"/>).</summary>
+    public static RabbitMqOptions Validate(IConfiguration configuration, IReadOnlyCollection<Role> roles)
+    {
+        var rabbit = configuration.RabbitMq();
+        if (roles.Contains(Role.Sync))
         {
-            throw new SettingsException("setting RabbitMq:Password is missing: set the environment variable RabbitMq__Password, or RabbitMq__Password_FILE to a file holding it (source infra/env.sh for the local stack)");
+            configuration.Valid(SyncOptions.Section, new SyncOptionsValidation());
         }
 
-        await using var connection = await BrokerConnection.Open(rabbit, "campaign-events preflight", cancel);
+        if (roles.Contains(Role.Source))
+        {
+            configuration.Valid<SourceOptions>(SourceOptions.Section);
+        }
+
+        if (roles.Contains(Role.Reconcile))
+        {
+            configuration.Valid<ReconciliationOptions>(ReconciliationOptions.Section);
+        }
+
+        configuration.Valid<ObservabilityOptions>(ObservabilityOptions.Section);
+        return rabbit;
     }
 
     static async Task Database(IConfiguration configuration, string name, CancellationToken cancel)

@@ -18,6 +18,10 @@ public static class SettingsCatalog
         [ReconciliationOptions.Section] = typeof(ReconciliationOptions),
     };
 
+    /// <summary>The section an options type binds, for messages; the type's name when it is none of ours.</summary>
+    public static string SectionOf(Type options) =>
+        Sections.FirstOrDefault(s => s.Value == options).Key ?? options.Name;
+
     public static readonly IReadOnlyList<string> ConnectionStrings =
         [DatabaseSettings.Contacts, DatabaseSettings.Source, Commands.Demo.DemoCommand.ContactsOwner, Commands.Demo.DemoCommand.SourceOwner];
 

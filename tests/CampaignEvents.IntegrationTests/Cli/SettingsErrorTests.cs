@@ -59,6 +59,9 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
         var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>
         {
             ["ConnectionStrings__Contacts"] = empty.Connection.ConnectionString,
+            // another run on the machine may hold the default ports: its warnings are not the line under test
+            ["Observability__MetricsPort"] = "0",
+            ["Observability__HealthPort"] = "0",
             ["RabbitMq__Password"] = Secret,
         });
 
@@ -71,6 +74,9 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
         var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>
         {
             ["ConnectionStrings__Contacts"] = empty.Connection.ConnectionString,
+            // another run on the machine may hold the default ports: its warnings are not the line under test
+            ["Observability__MetricsPort"] = "0",
+            ["Observability__HealthPort"] = "0",
             ["RabbitMq__VirtualHost"] = "no-such-vhost",
         });
 
@@ -83,6 +89,9 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
         var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>
         {
             ["ConnectionStrings__Contacts"] = empty.Connection.ConnectionString,
+            // another run on the machine may hold the default ports: its warnings are not the line under test
+            ["Observability__MetricsPort"] = "0",
+            ["Observability__HealthPort"] = "0",
             ["RabbitMq__Hosts"] = "127.0.0.1:5681,127.0.0.1:not-a-port",
             ["RabbitMq__Password"] = Secret,
         });

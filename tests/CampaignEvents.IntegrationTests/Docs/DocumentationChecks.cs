@@ -82,11 +82,15 @@ static partial class DocumentationChecks
         }
     }
 
+    /// <summary>The programs whose command lines the pages show, by the name they are called with and the project they are built from.</summary>
+    public sealed record Program(string Name, string Project, RootCommand Root);
+
     /// <summary>
-    /// <c>campaign-events</c> command lines written in code whose command, subcommand or option the
+    /// Command lines written in code (<c>campaign-events …</c>, <c>campaign-events-bench …</c>, or
+    /// <c>dotnet run --project &lt;its project&gt; -- …</c>) whose command, subcommand or option the
     /// program does not have (asked of its System.CommandLine root, as the program parses them).
     /// </summary>
-    public static IEnumerable<string> UnknownCommands(string file, string text, RootCommand root)
+    public static IEnumerable<string> UnknownCommands(string file, string text, params Program[] programs)
     {
         foreach (var (line, code) in Code(text))
         {
@@ -95,20 +99,26 @@ static partial class DocumentationChecks
             for (var i = 0; i < words.Length; i++)
             {
                 // `docker build -t campaign-events …` names an image, not the command
-                if (words[i] != "campaign-events" || (i > 0 && words[i - 1].StartsWith('-')))
+                var program = i > 0 && words[i - 1].StartsWith('-') ? null : programs.FirstOrDefault(p => p.Name == words[i]);
+                if (program is null && words[i] == "--" && Array.IndexOf(words[..i], "--project") is var at and >= 0 && at + 1 < i)
+                {
+                    program = programs.FirstOrDefault(p => p.Project == words[at + 1].TrimEnd('/'));
+                }
+
+                if (program is null)
                 {
                     continue;
                 }
 
-                foreach (var problem in CheckCommandLine(words[(i + 1)..], root))
+                foreach (var problem in CheckCommandLine(words[(i + 1)..], program.Root, program.Name))
                 {
-                    yield return $"{Name(file)}:{line}: campaign-events {string.Join(' ', words[(i + 1)..])}: {problem}";
+                    yield return $"{Name(file)}:{line}: {program.Name} {string.Join(' ', words[(i + 1)..])}: {problem}";
                 }
             }
         }
     }
 
-    static IEnumerable<string> CheckCommandLine(string[] words, RootCommand root)
+    static IEnumerable<string> CheckCommandLine(string[] words, RootCommand root, string program)
     {
         // each alternative (errors show|replay) is a chain of commands from the root
         List<List<Command>> chains = [[root]];
@@ -133,7 +143,7 @@ static partial class DocumentationChecks
                     }
                     else
                     {
-                        yield return $"{string.Join(' ', chain.Skip(1).Select(c => c.Name).Append("").Prepend("campaign-events"))}has no command {name}";
+                        yield return $"{string.Join(' ', chain.Skip(1).Select(c => c.Name).Append("").Prepend(program))}has no command {name}";
                     }
                 }
             }
@@ -158,7 +168,7 @@ static partial class DocumentationChecks
 
                 foreach (var chain in chains.Where(c => !HasOption(c, option)))
                 {
-                    yield return $"{string.Join(' ', chain.Skip(1).Select(c => c.Name).Prepend("campaign-events"))} has no option {option}";
+                    yield return $"{string.Join(' ', chain.Skip(1).Select(c => c.Name).Prepend(program))} has no option {option}";
                 }
             }
         }

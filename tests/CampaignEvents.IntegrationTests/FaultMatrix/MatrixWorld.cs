@@ -479,11 +479,10 @@ sealed class MatrixWorld : IAsyncDisposable
         {
             await using var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(SourceDb.ConnectionString) { Database = "postgres" }.ConnectionString);
             await admin.OpenAsync();
-            await Eventually.Until(async () =>
+            if (!await ReplicationSlots.Drop(admin, Slot, prefix: true, deadline: TimeSpan.FromSeconds(30)))
             {
-                await admin.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND NOT active", new { prefix = Slot + "%" });
-                return await admin.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE @prefix", new { prefix = Slot + "%" }) == 0;
-            }, TimeSpan.FromSeconds(30), $"replication slots {Slot}* dropped");
+                throw new TimeoutException($"replication slots {Slot}* not dropped within 30 s");
+            }
         }
         catch (NpgsqlException)
         {

@@ -1,4 +1,5 @@
 using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Throwaway;
 using Npgsql;
 using Xunit;
 
@@ -51,51 +52,17 @@ public sealed class IsolatedSourceDatabase : IsolatedDatabase
     protected override bool Migrate => false;
 }
 
+/// <summary>The tests' databases: the same throwaway databases as the benchmark tool's (CampaignEvents.Throwaway).</summary>
 public static class Databases
 {
     /// <summary>Creates an empty database with a unique name and returns its connection settings.</summary>
-    public static async Task<NpgsqlConnectionStringBuilder> Create(TestStack stack, string purpose)
-    {
-        var name = $"ce_{new string([.. purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(30)])}_{Guid.NewGuid():N}";
-        name = name[..Math.Min(name.Length, 50)];
-        await using (var admin = new NpgsqlConnection(stack.Postgres.ConnectionString))
-        {
-            await admin.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new NpgsqlConnectionStringBuilder(stack.Postgres.ConnectionString) { Database = name };
-    }
+    public static Task<NpgsqlConnectionStringBuilder> Create(TestStack stack, string purpose) =>
+        ThrowawayDatabases.Create(stack.Postgres, ThrowawayDatabases.Name(purpose));
 
     public static async Task Drop(TestStack stack, string name)
     {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = new NpgsqlConnection(stack.Postgres.ConnectionString);
-        await admin.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
-
-        // FORCE may not end a backend of another role that is still leaving (42501): it ends on its
-        // own within moments, so try again; a database left behind after that is only litter, never
-        // a reason to fail the test that used it
-        string? refusal = null;
-        try
-        {
-            await Eventually.Until(async () =>
-            {
-                try
-                {
-                    await drop.ExecuteNonQueryAsync();
-                    return true;
-                }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-                {
-                    refusal = e.MessageText;
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(5), $"drop test database {name}");
-        }
-        catch (TimeoutException)
+        // a database left behind is only litter, never a reason to fail the test that used it
+        if (await ThrowawayDatabases.Drop(stack.Postgres, name, TimeSpan.FromSeconds(5)) is { } refusal)
         {
             await Console.Error.WriteLineAsync($"test database {name} left behind: {refusal}");
         }

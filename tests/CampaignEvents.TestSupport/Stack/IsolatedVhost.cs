@@ -1,8 +1,7 @@
-using CampaignEvents.Infrastructure.Messaging;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text;
 using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Throwaway;
 using Xunit;
 
 namespace CampaignEvents.TestSupport.Stack;
@@ -25,28 +24,15 @@ public sealed class IsolatedVhost : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var stack = await TestStack.Get();
-        var name = $"ce-test-{Guid.NewGuid():N}"[..24];
         http = CreateManagementClient(stack.Rabbit);
-        (await http.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
-        (await http.PutAsJsonAsync(
-            $"api/permissions/{name}/{Uri.EscapeDataString(stack.Rabbit.Username)}",
-            new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
-        Rabbit = new RabbitMqOptions
-        {
-            Host = stack.Rabbit.Host,
-            Port = stack.Rabbit.Port,
-            ManagementPort = stack.Rabbit.ManagementPort,
-            VirtualHost = name,
-            Username = stack.Rabbit.Username,
-            Password = stack.Rabbit.Password,
-        };
+        Rabbit = await ThrowawayVhosts.Create(stack.Rabbit, $"ce-test-{Guid.NewGuid():N}"[..24]);
     }
 
     public async ValueTask DisposeAsync()
     {
         if (http is not null)
         {
-            await http.DeleteAsync($"api/vhosts/{Name}");
+            await ThrowawayVhosts.Delete(Rabbit, Name);
             http.Dispose();
         }
     }

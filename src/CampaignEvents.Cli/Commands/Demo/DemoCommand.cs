@@ -78,8 +78,8 @@ static class DemoCommand
         // their changes, progress) as the tables' owners (docs/adr/0015)
         var source = Owner(builder.Configuration, SourceOwner, DatabaseSettings.Source);
         var local = Owner(builder.Configuration, ContactsOwner, DatabaseSettings.Contacts);
-        var sourceOptions = builder.Configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
-        var rabbit = builder.Configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
+        var sourceOptions = builder.Configuration.Valid<SourceOptions>(SourceOptions.Section);
+        var rabbit = builder.Configuration.RabbitMq();
 
         Say($"Resetting the demo databases ({DatabaseSettings.Describe(source)} and {DatabaseSettings.Describe(local)})");
         Migrator.Apply(local);

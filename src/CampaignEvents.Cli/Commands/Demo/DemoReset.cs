@@ -17,24 +17,12 @@ static class DemoReset
     /// </summary>
     public static async Task DropSlot(NpgsqlDataSource source, string slot)
     {
-        const string Drop = """
-            SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
-            WHERE slot_name = @slot AND NOT active
-            """;
         await using var connection = await source.OpenConnectionAsync();
         // the adapter's replication connection may take a moment to let go of the slot after the host stopped
-        for (var attempt = 0; attempt < 50; attempt++)
+        if (!await ReplicationSlots.Drop(connection, slot, prefix: false, deadline: TimeSpan.FromSeconds(10)))
         {
-            await connection.ExecuteAsync(Drop, new { slot });
-            if (!await connection.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = @slot)", new { slot }))
-            {
-                return;
-            }
-
-            await Task.Delay(200);
+            Console.Error.WriteLine($"warning: the replication slot {slot} is still in use; drop it when done: SELECT pg_drop_replication_slot('{slot}')");
         }
-
-        Console.Error.WriteLine($"warning: the replication slot {slot} is still in use; drop it when done: SELECT pg_drop_replication_slot('{slot}')");
     }
 
     public static async Task Run(NpgsqlDataSource source, NpgsqlDataSource local, SourceOptions options, RabbitMqOptions rabbit, CancellationToken cancel)

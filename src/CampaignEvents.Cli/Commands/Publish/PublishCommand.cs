@@ -1,7 +1,6 @@
 using System.CommandLine;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
-using Microsoft.Extensions.Configuration;
 using RabbitMQ.Client;
 
 namespace CampaignEvents.Cli.Commands.Publish;
@@ -28,6 +27,8 @@ static class PublishCommand
 
     static async Task<int> Run(FileInfo file, CancellationToken cancel)
     {
+        // a wrong setting stops the command before any line is read
+        var rabbit = Settings.Load().RabbitMq();
         var lines = new List<EventLine>();
         var rejected = 0;
         using (var reader = file.Name == "-" ? Console.In : OpenFile(file))
@@ -54,7 +55,6 @@ static class PublishCommand
             }
         }
 
-        var rabbit = Settings.Load().GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
         await using var connection = await BrokerConnection.Open(rabbit, "campaign-events publish", cancel);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true,

@@ -49,7 +49,7 @@ static class RebaseVersionsCommand
             throw new SettingsException("give either --campaign <id> (one or more) or --all");
         }
 
-        var options = configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
+        var options = configuration.Valid<SourceOptions>(SourceOptions.Section);
         if (!ignoreQueues)
         {
             await RequireDrainedQueues(configuration, cancel);
@@ -103,8 +103,8 @@ static class RebaseVersionsCommand
     /// </summary>
     static async Task RequireDrainedQueues(IConfiguration configuration, CancellationToken cancel)
     {
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        var rabbit = configuration.RabbitMq();
+        var sync = configuration.Valid(SyncOptions.Section, new SyncOptionsValidation());
         var (queues, error) = await BrokerStatus.QueueDepths(rabbit, BrokerStatus.WatchedQueues(sync), cancel);
         if (error is not null)
         {

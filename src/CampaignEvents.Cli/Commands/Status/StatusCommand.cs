@@ -31,9 +31,9 @@ static class StatusCommand
     public static async Task<StatusReport> Collect(IConfiguration configuration, CancellationToken cancel)
     {
         var local = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        var source = configuration.GetSection(SourceOptions.Section).Get<SourceOptions>() ?? new SourceOptions();
-        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        var rabbit = configuration.RabbitMq();
+        var source = configuration.Valid<SourceOptions>(SourceOptions.Section);
+        var sync = configuration.Valid(SyncOptions.Section, new SyncOptionsValidation());
 
         var (campaigns, localError) = await DatabaseStatus.Campaigns(local, cancel);
         var (slot, sourceError) = await DatabaseStatus.Slot(configuration, source.SlotName, cancel);

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// One <c>campaign-events run --role sync</c> as a separate OS process, the way an operator adds a
@@ -33,17 +33,12 @@ sealed class ConsumerProcess : IAsyncDisposable
         this.logging = logging;
     }
 
-    /// <summary>Starts this program again as <c>run --role sync</c> with <paramref name="settings"/> over the inherited environment.</summary>
-    public static ConsumerProcess Start(IReadOnlyDictionary<string, string> settings, string logFile)
+    /// <summary>Starts <paramref name="cli"/> as <c>run --role sync</c> with <paramref name="settings"/> over the inherited environment.</summary>
+    public static ConsumerProcess Start(CampaignEventsProgram cli, IReadOnlyDictionary<string, string> settings, string logFile)
     {
-        // the same build as the bench: the apphost, or `dotnet campaign-events.dll` when run that way
-        var self = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this program is unknown");
-        var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(ConsumerProcess).Assembly.Location);
-        }
-
+        var info = cli.StartInfo();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
         foreach (var arg in (string[])["run", "--role", "sync"])
         {
             info.ArgumentList.Add(arg);
@@ -59,7 +54,7 @@ sealed class ConsumerProcess : IAsyncDisposable
         info.Environment["Observability__ListenAddress"] = "127.0.0.1";
         info.Environment["Observability__MetricsPort"] = metricsPort.ToString(CultureInfo.InvariantCulture);
         info.Environment["Observability__HealthPort"] = healthPort.ToString(CultureInfo.InvariantCulture);
-        var process = Process.Start(info) ?? throw new InvalidOperationException($"{self} did not start");
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"{cli} did not start");
         var log = new StreamWriter(logFile) { AutoFlush = true };
         var logging = Task.WhenAll(Copy(process.StandardOutput, log), Copy(process.StandardError, log)).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
         return new ConsumerProcess(process, metricsPort, healthPort, logFile, logging);

@@ -1,7 +1,7 @@
 using Dapper;
 using Npgsql;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// Samples, while consumers apply, what the PostgreSQL backends of the bench database do

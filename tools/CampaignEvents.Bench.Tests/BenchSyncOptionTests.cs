@@ -1,12 +1,11 @@
-using CampaignEvents.Cli.Commands.Bench;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.TestSupport;
 using Xunit;
 
-namespace CampaignEvents.IntegrationTests.Cli;
+namespace CampaignEvents.Bench.Tests;
 
 /// <summary>
-/// <c>bench sync</c>'s consumer series options: a wrong value stops the command with one line naming
+/// <c>campaign-events-bench sync</c>'s consumer series options: a wrong value stops the command with one line naming
 /// the option, before any server is touched (the database here does not answer: an error naming it
 /// would mean the options were checked too late).
 /// </summary>
@@ -25,11 +24,13 @@ public sealed class BenchSyncOptionTests
     [InlineData("--consumers 2 --brokers 127.0.0.1:99999", "option --brokers has a bad entry '127.0.0.1:99999'")]
     [InlineData("--consumers 1 --brokers 127.0.0.1:5672 --brokers 127.0.0.1:5681 --management-hosts 127.0.0.1:15672", "option --management-hosts is given 1 times for 2 --brokers")]
     [InlineData("--brokers 127.0.0.1:5681", "option --brokers / --management-hosts only apply with --consumers")]
+    [InlineData("--consumers 1 --cli /no/such/campaign-events.dll", "option --cli: /no/such/campaign-events.dll does not exist")]
+    [InlineData("--cli /no/such/campaign-events.dll", "option --cli only applies with --consumers")]
     [InlineData("--count 0", "option --count is 0")]
     [InlineData("--naive-count -1", "option --naive-count is -1")]
     public async Task A_bad_value_is_named_in_one_line_before_any_server_is_used(string options, string message)
     {
-        var result = await CliProcess.Run(["bench", "sync", .. options.Split(' ')], NoServer);
+        var result = await CliProcess.Run(["sync", .. options.Split(' ')], NoServer, program: CliProcess.BenchDll);
 
         Assert.Equal(1, result.ExitCode);
         var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// CPU and memory of processes from Linux's <c>/proc</c>, for the consumer series: where two shared

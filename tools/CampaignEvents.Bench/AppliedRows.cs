@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using CampaignEvents.Sync;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// The benchmarks' clock stop: counts the rows a sync host in this process upserted in committed

@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
@@ -21,7 +22,7 @@ using Npgsql;
 using NpgsqlTypes;
 using RabbitMQ.Client;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// <c>bench sync</c>: end-to-end apply throughput of the sync consumer, beside a binary COPY of the
@@ -49,13 +50,17 @@ public static class SyncBenchCommand
         {
             Description = "The dashboards of each --brokers, as RabbitMq:ManagementHosts, once per --brokers in the same order; by default the configured ones for the configured broker, else the hosts on RabbitMq:ManagementPort.",
         };
+        var cli = new Option<FileInfo?>("--cli")
+        {
+            Description = "With --consumers: the campaign-events program the consumer processes run, its executable or campaign-events.dll. By default the build beside this tool (the project reference puts it there).",
+        };
         var command = new Command("sync", "Measure the sync consumer end to end (publish → RabbitMQ → apply) against COPY and a naive upsert loop, on a throwaway database and vhost; with --consumers, also 1, 2, 4 … consumer processes against one node or a cluster.")
         {
-            count, campaigns, batchSize, perEvent, naive, consumers, brokers, managementHosts,
+            count, campaigns, batchSize, perEvent, naive, consumers, brokers, managementHosts, cli,
         };
         command.SetAction((parse, cancel) => Failures.Guard(() => Run(
             parse.GetValue(count), parse.GetValue(campaigns), parse.GetValue(batchSize), parse.GetValue(perEvent), parse.GetValue(naive),
-            parse.GetValue(consumers), parse.GetValue(brokers) ?? [], parse.GetValue(managementHosts) ?? [], cancel)));
+            parse.GetValue(consumers), parse.GetValue(brokers) ?? [], parse.GetValue(managementHosts) ?? [], parse.GetValue(cli), cancel)));
         return command;
     }
 
@@ -63,7 +68,7 @@ public static class SyncBenchCommand
 
     static async Task<int> Run(
         int count, int campaignCount, int batchSize, int perEventCount, int naiveCount,
-        string? consumersOption, string[] brokersOption, string[] managementOption, CancellationToken cancel)
+        string? consumersOption, string[] brokersOption, string[] managementOption, FileInfo? cliOption, CancellationToken cancel)
     {
         // every option is checked before a server is touched
         ConsumerSeriesOptions.CheckCounts(count, campaignCount, batchSize, perEventCount, naiveCount);
@@ -74,93 +79,82 @@ public static class SyncBenchCommand
         }
 
         var configuration = Settings.Load();
-        var server = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
-        var rabbit = new RabbitMqOptions();
-        configuration.GetSection(RabbitMqOptions.Section).Bind(rabbit);
+        var rabbit = configuration.RabbitMq();
         var targets = consumerCounts.Count > 0 ? ConsumerSeriesOptions.ParseBrokers(brokersOption, managementOption, rabbit) : [];
-        var sync = configuration.GetSection(SyncOptions.Section).Get<SyncOptions>() ?? new SyncOptions();
+        var cli = consumerCounts.Count > 0 ? CampaignEventsProgram.Find(cliOption) : null;
+        if (consumerCounts.Count == 0 && cliOption is not null)
+        {
+            throw new SettingsException("option --cli only applies with --consumers: give the numbers of consumer processes, for example --consumers 1,2,4");
+        }
+
+        var sync = configuration.Valid(SyncOptions.Section, new SyncOptionsValidation());
         await ConsumerSeries.Check(targets, rabbit, cancel);
-        var suffix = Guid.NewGuid().ToString("N")[..12];
-        var database = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_{suffix}" };
-        var vhost = $"ce-bench-{suffix}";
-        using var management = ManagementApi.Client(rabbit);
+        await using var world = await BenchEnvironment.Create(configuration, cancel);
+        var database = await world.Database("sync", DatabaseShape.Local, cancel);
+        var vhost = world.Rabbit.VirtualHost;
 
         Console.WriteLine($"bench sync: {count:N0} changes over {campaignCount} campaigns ({batchSize} per message), {perEventCount:N0} one per message, naive {naiveCount:N0}; {Environment.ProcessorCount} cores, load average {ProcStat.LoadAverage()}; database {database.Database}, vhost {vhost}");
-        await Admin(server, $"CREATE DATABASE \"{database.Database}\"");
-        (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
-        (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
-        try
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        var campaigns = new Guid[campaignCount];
+        await using (var connection = await dataSource.OpenConnectionAsync(cancel))
         {
-            Migrator.Apply(database);
-            await using var dataSource = NpgsqlDataSource.Create(database);
-            var campaigns = new Guid[campaignCount];
-            await using (var connection = await dataSource.OpenConnectionAsync(cancel))
+            for (var i = 0; i < campaignCount; i++)
             {
-                for (var i = 0; i < campaignCount; i++)
-                {
-                    campaigns[i] = await connection.ExecuteScalarAsync<Guid>("INSERT INTO campaigns (name, type, status, config) VALUES (@name, 'voice', 'active', '{}') RETURNING id", new { name = $"bench {i}" });
-                }
+                campaigns[i] = await connection.ExecuteScalarAsync<Guid>("INSERT INTO campaigns (name, type, status, config) VALUES (@name, 'voice', 'active', '{}') RETURNING id", new { name = $"bench {i}" });
             }
-
-            var rows = Rows(count, campaigns);
-            var benchRabbit = new RabbitMqOptions { Host = rabbit.Host, Port = rabbit.Port, ManagementPort = rabbit.ManagementPort, VirtualHost = vhost, Username = rabbit.Username, Password = rabbit.Password };
-
-            var copy = await Copy(dataSource, rows, cancel);
-            Report("COPY (binary, 1 connection), reference", count, copy);
-            await Truncate(dataSource);
-
-            var batched = await EndToEnd(database, benchRabbit, dataSource, rows, batchSize, cancel);
-            Report($"batched: ContactChangeBatch of {batchSize} → sync consumer", count, batched);
-            await Truncate(dataSource);
-
-            var perEventRows = rows.Take(perEventCount).ToList();
-            var perEvent = TimeSpan.Zero;
-            if (perEventRows.Count > 0)
-            {
-                perEvent = await EndToEnd(database, benchRabbit, dataSource, perEventRows, 1, cancel);
-                Report("per event: one ContactChanged per message → sync consumer", perEventRows.Count, perEvent);
-                await Truncate(dataSource);
-            }
-
-            var naiveRows = rows.Take(naiveCount).ToList();
-            var naive = TimeSpan.Zero;
-            if (naiveRows.Count > 0)
-            {
-                naive = await Naive(dataSource, naiveRows, cancel);
-                Report("naive: one INSERT … ON CONFLICT + commit per change (no broker: its best case)", naiveRows.Count, naive);
-            }
-
-            var copyRate = count / copy.TotalSeconds;
-            var batchedRate = count / batched.TotalSeconds;
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched time / COPY time: {batched.TotalSeconds / copy.TotalSeconds:0.00}× (target ≤ 2.5×)"));
-            if (naiveRows.Count > 0)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / naive rate: {batchedRate / (naiveRows.Count / naive.TotalSeconds):0.0}× (target ≥ 10×)"));
-            }
-
-            if (perEventRows.Count > 0)
-            {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-event rate: {perEventRows.Count / perEvent.TotalSeconds:N0} changes/s (target ≥ 6,000)"));
-            }
-
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / COPY rate: {batchedRate / copyRate:0.00}"));
-
-            if (consumerCounts.Count > 0)
-            {
-                var series = await new ConsumerSeries(database, dataSource, rabbit, vhost, sync.CampaignWaits).Run(targets, consumerCounts, rows, batchSize, cancel);
-                ConsumerSeries.Table(series, copy, count);
-            }
-
-            Console.WriteLine($"load average at the end: {ProcStat.LoadAverage()}");
-            return 0;
         }
-        finally
+
+        var rows = Rows(count, campaigns);
+
+        var copy = await Copy(dataSource, rows, cancel);
+        Report("COPY (binary, 1 connection), reference", count, copy);
+        await Truncate(dataSource);
+
+        var batched = await EndToEnd(world, database, dataSource, rows, batchSize, cancel);
+        Report($"batched: ContactChangeBatch of {batchSize} → sync consumer", count, batched);
+        await Truncate(dataSource);
+
+        var perEventRows = rows.Take(perEventCount).ToList();
+        var perEvent = TimeSpan.Zero;
+        if (perEventRows.Count > 0)
         {
-            await management.DeleteAsync($"api/vhosts/{vhost}", CancellationToken.None);
-            NpgsqlConnection.ClearAllPools();
-            await Admin(server, $"DROP DATABASE IF EXISTS \"{database.Database}\" WITH (FORCE)");
+            perEvent = await EndToEnd(world, database, dataSource, perEventRows, 1, cancel);
+            Report("per event: one ContactChanged per message → sync consumer", perEventRows.Count, perEvent);
+            await Truncate(dataSource);
         }
+
+        var naiveRows = rows.Take(naiveCount).ToList();
+        var naive = TimeSpan.Zero;
+        if (naiveRows.Count > 0)
+        {
+            naive = await Naive(dataSource, naiveRows, cancel);
+            Report("naive: one INSERT … ON CONFLICT + commit per change (no broker: its best case)", naiveRows.Count, naive);
+        }
+
+        var copyRate = count / copy.TotalSeconds;
+        var batchedRate = count / batched.TotalSeconds;
+        Console.WriteLine();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched time / COPY time: {batched.TotalSeconds / copy.TotalSeconds:0.00}× (target ≤ 2.5×)"));
+        if (naiveRows.Count > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / naive rate: {batchedRate / (naiveRows.Count / naive.TotalSeconds):0.0}× (target ≥ 10×)"));
+        }
+
+        if (perEventRows.Count > 0)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"per-event rate: {perEventRows.Count / perEvent.TotalSeconds:N0} changes/s (target ≥ 6,000)"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"batched rate / COPY rate: {batchedRate / copyRate:0.00}"));
+
+        if (consumerCounts.Count > 0)
+        {
+            var series = await new ConsumerSeries(cli!, database, dataSource, rabbit, vhost, sync.CampaignWaits).Run(targets, consumerCounts, rows, batchSize, cancel);
+            ConsumerSeries.Table(series, copy, count);
+        }
+
+        Console.WriteLine($"load average at the end: {ProcStat.LoadAverage()}");
+        return 0;
     }
 
     static void Report(string what, int rows, TimeSpan elapsed) =>
@@ -227,21 +221,12 @@ public static class SyncBenchCommand
     /// Publishes the rows (raw JSON, sliding confirm window) while a sync host applies them; the clock
     /// runs from the first publish until the host has committed the last row.
     /// </summary>
-    static async Task<TimeSpan> EndToEnd(NpgsqlConnectionStringBuilder database, RabbitMqOptions rabbit, NpgsqlDataSource dataSource, List<Row> rows, int perMessage, CancellationToken cancel)
+    static async Task<TimeSpan> EndToEnd(BenchEnvironment world, NpgsqlConnectionStringBuilder database, NpgsqlDataSource dataSource, List<Row> rows, int perMessage, CancellationToken cancel)
     {
         var messagesPerBatch = perMessage == 1 ? 100 : Math.Max(1, 10_000 / perMessage);
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Contacts"] = database.ConnectionString,
-            ["RabbitMq:Host"] = rabbit.Host,
-            ["RabbitMq:Port"] = rabbit.Port.ToString(CultureInfo.InvariantCulture),
-            ["RabbitMq:VirtualHost"] = rabbit.VirtualHost,
-            ["RabbitMq:Username"] = rabbit.Username,
-            ["RabbitMq:Password"] = rabbit.Password,
-            ["Sync:BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture),
-            ["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture),
-            ["Logging:LogLevel:Default"] = "Warning",
-        };
+        var settings = world.HostSettings(database);
+        settings["Sync:BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture);
+        settings["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture);
 
         // the upstream publisher is not under test: its JSON is built before the clock starts, so
         // it does not take the two cores from the path that is measured (an upstream system runs elsewhere)
@@ -252,10 +237,7 @@ public static class SyncBenchCommand
         await host.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(30));
         try
         {
-            await using var connection = await new ConnectionFactory
-            {
-                HostName = rabbit.Host, Port = rabbit.Port, VirtualHost = rabbit.VirtualHost, UserName = rabbit.Username, Password = rabbit.Password,
-            }.CreateConnectionAsync(cancel);
+            await using var connection = await BrokerConnection.Connect(world.Rabbit, "campaign-events-bench publisher", cancel);
             var clock = Stopwatch.StartNew();
             var published = await PublishAll(connection, messages, perMessage, clock, cancel);
             await applied.All(TimeSpan.FromSeconds(60), cancel);
@@ -331,12 +313,5 @@ public static class SyncBenchCommand
         await using var connection = await dataSource.OpenConnectionAsync();
         await connection.ExecuteAsync("TRUNCATE contacts, contact_tombstones");
         await connection.ExecuteAsync("VACUUM ANALYZE contacts");
-    }
-
-    static async Task Admin(NpgsqlConnectionStringBuilder server, string sql)
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync();
-        await connection.ExecuteAsync(sql);
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using CampaignEvents.Infrastructure.Configuration;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>A broker the consumer series runs against: its AMQP nodes (as in RabbitMq:Hosts) and their dashboards.</summary>
 public sealed record BrokerTarget(IReadOnlyList<(string Host, int Port)> Nodes, IReadOnlyList<(string Host, int Port)> Management)

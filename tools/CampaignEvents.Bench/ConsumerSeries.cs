@@ -4,10 +4,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Throwaway;
 using Dapper;
 using Npgsql;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// The throughput per added consumer: the same rows, published as batches to each broker (one node,
@@ -15,7 +16,7 @@ namespace CampaignEvents.Cli.Commands.Bench;
 /// connected first to another node of the broker. Besides the time it measures where the CPU went
 /// (/proc) and what the PostgreSQL backends waited for (pg_stat_activity, pg_locks).
 /// </summary>
-sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSource dataSource, RabbitMqOptions rabbit, string vhost, IReadOnlyList<TimeSpan> campaignWaits)
+sealed class ConsumerSeries(CampaignEventsProgram cli, NpgsqlConnectionStringBuilder database, NpgsqlDataSource dataSource, RabbitMqOptions rabbit, string vhost, IReadOnlyList<TimeSpan> campaignWaits)
 {
     /// <summary>One case of the series.</summary>
     public sealed record Result(
@@ -36,8 +37,8 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
             var options = Options(broker, rabbit, vhost);
             using var management = ManagementApi.Client(options);
             var nodeNames = await NodeNames(management, broker, cancel);
-            (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
-            (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
+            // the run's vhost on this broker (the bench's own world when it is the configured one)
+            await ThrowawayVhosts.Create(options, vhost, cancel);
             try
             {
                 // declared from the first node (client-local leader), where the bench publishes too
@@ -56,7 +57,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
             }
             finally
             {
-                await management.DeleteAsync($"api/vhosts/{vhost}", CancellationToken.None);
+                await ThrowawayVhosts.Delete(options, vhost);
             }
         }
 
@@ -74,6 +75,7 @@ sealed class ConsumerSeries(NpgsqlConnectionStringBuilder database, NpgsqlDataSo
             for (var i = 0; i < count; i++)
             {
                 consumers.Add(ConsumerProcess.Start(
+                    cli,
                     new Dictionary<string, string>
                     {
                         ["ConnectionStrings__Contacts"] = database.ConnectionString,

@@ -4,6 +4,7 @@ using System.Diagnostics.Metrics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
@@ -18,7 +19,7 @@ using Microsoft.Extensions.Hosting;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// Benchmarks of the source adapter on throwaway databases and a throwaway vhost of the configured
@@ -219,71 +220,43 @@ public static class SourceBenchCommand
         return 0;
     }
 
-    /// <summary>Throwaway source, local and reference databases and a vhost on the configured servers.</summary>
+    /// <summary>Source, local and reference databases of the run's throwaway world (<see cref="BenchEnvironment"/>).</summary>
     sealed class BenchWorld : IAsyncDisposable
     {
-        readonly NpgsqlConnectionStringBuilder admin;
-        readonly HttpClient management;
-        readonly string slot;
-        readonly List<string> databases = [];
+        readonly BenchEnvironment environment;
+        readonly NpgsqlConnectionStringBuilder local;
+        readonly NpgsqlConnectionStringBuilder reference;
 
-        BenchWorld(NpgsqlConnectionStringBuilder admin, RabbitMqOptions rabbit, HttpClient management, string slot)
+        BenchWorld(BenchEnvironment environment, NpgsqlConnectionStringBuilder source, NpgsqlConnectionStringBuilder local, NpgsqlConnectionStringBuilder reference)
         {
-            this.admin = admin;
-            Rabbit = rabbit;
-            this.management = management;
-            this.slot = slot;
+            this.environment = environment;
+            this.local = local;
+            this.reference = reference;
+            Source = NpgsqlDataSource.Create(source);
+            Settings = environment.HostSettings(local, source);
         }
 
-        public RabbitMqOptions Rabbit { get; }
+        public RabbitMqOptions Rabbit => environment.Rabbit;
 
-        public Dictionary<string, string?> Settings { get; } = [];
+        public Dictionary<string, string?> Settings { get; }
 
-        public NpgsqlDataSource Source { get; private set; } = null!;
-
-        NpgsqlConnectionStringBuilder local = null!;
-        NpgsqlConnectionStringBuilder reference = null!;
+        public NpgsqlDataSource Source { get; }
 
         public static async Task<BenchWorld> Create(string purpose, CancellationToken cancel)
         {
-            var configuration = Commands.Settings.Load();
-            var admin = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
-            var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-            var id = Guid.NewGuid().ToString("N")[..8];
-            var management = ManagementApi.Client(rabbit);
-            var vhost = $"ce-bench-{id}";
-            (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
-            (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
-            rabbit.VirtualHost = vhost;
-            var world = new BenchWorld(admin, rabbit, management, $"ce_bench_{id}");
-            var source = await world.Database($"ce_bench_{purpose}_src_{id}", cancel);
-            world.local = await world.Database($"ce_bench_{purpose}_loc_{id}", cancel);
-            world.reference = await world.Database($"ce_bench_{purpose}_copy_{id}", cancel);
-            Migrator.Apply(world.local);
-            Migrator.Apply(world.reference);
-            await using (var connection = new NpgsqlConnection(source.ConnectionString))
+            var environment = await BenchEnvironment.Create(Infrastructure.Configuration.Settings.Load(), cancel);
+            try
             {
-                await connection.OpenAsync(cancel);
-                await connection.ExecuteAsync(DefaultSourceSchema.Sql);
+                var source = await environment.Database($"{purpose}_src", DatabaseShape.Source, cancel);
+                var local = await environment.Database($"{purpose}_loc", DatabaseShape.Local, cancel);
+                var reference = await environment.Database($"{purpose}_copy", DatabaseShape.Local, cancel);
+                return new BenchWorld(environment, source, local, reference);
             }
-
-            world.Source = NpgsqlDataSource.Create(source);
-            world.Settings["ConnectionStrings:Source"] = source.ConnectionString;
-            world.Settings["ConnectionStrings:Contacts"] = world.local.ConnectionString;
-            world.Settings["RabbitMq:VirtualHost"] = vhost;
-            world.Settings["Source:SlotName"] = world.slot;
-            world.Settings["Source:PublicationName"] = world.slot;
-            world.Settings["Logging:LogLevel:Default"] = "Warning";
-            return world;
-        }
-
-        async Task<NpgsqlConnectionStringBuilder> Database(string name, CancellationToken cancel)
-        {
-            await using var connection = new NpgsqlConnection(admin.ConnectionString);
-            await connection.OpenAsync(cancel);
-            await connection.ExecuteAsync($"CREATE DATABASE \"{name}\"");
-            databases.Add(name);
-            return new NpgsqlConnectionStringBuilder(admin.ConnectionString) { Database = name };
+            catch
+            {
+                await environment.DisposeAsync();
+                throw;
+            }
         }
 
         static string Metadata(int i) => $"{{\"first_name\": \"Contact\", \"last_name\": \"Number {i}\", \"tier\": \"gold\", \"n\": {i}}}";
@@ -337,11 +310,7 @@ public static class SourceBenchCommand
 
             // measured: its autovacuum would otherwise run inside the pipeline's clock
             await connection.CloseAsync();
-            await using (var server = new NpgsqlConnection(admin.ConnectionString))
-            {
-                await server.OpenAsync(cancel);
-                await Drop(server, reference.Database!);
-            }
+            await environment.Drop(reference);
 
             await Settle(cancel);
             return elapsed;
@@ -352,14 +321,8 @@ public static class SourceBenchCommand
         /// buffers of the phase before it (seeding, the reference COPY): both start alike. DROP
         /// DATABASE waits for one and needs no more privilege than the benchmark already has.
         /// </summary>
-        async Task Settle(CancellationToken cancel)
-        {
-            await using var server = new NpgsqlConnection(admin.ConnectionString);
-            await server.OpenAsync(cancel);
-            var name = $"{slot}_settle";
-            await server.ExecuteAsync($"CREATE DATABASE \"{name}\"");
-            await Drop(server, name);
-        }
+        async Task Settle(CancellationToken cancel) =>
+            await environment.Drop(await environment.Database("settle", DatabaseShape.Empty, cancel));
 
         public async Task<Guid[]> SourceIds(CancellationToken cancel)
         {
@@ -400,58 +363,10 @@ public static class SourceBenchCommand
             }
         }
 
-        /// <summary>Drops a throwaway database; a backend that will not go (autovacuum after a large run) gets a few more tries, then one warning line.</summary>
-        static async Task Drop(NpgsqlConnection connection, string name)
-        {
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    await connection.ExecuteAsync($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    return;
-                }
-                catch (PostgresException) when (attempt < 10)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1));
-                }
-                catch (PostgresException e)
-                {
-                    Console.Error.WriteLine($"warning: could not drop the benchmark database {name} ({e.MessageText}); drop it by hand");
-                    return;
-                }
-            }
-        }
-
         public async ValueTask DisposeAsync()
         {
             await Source.DisposeAsync();
-            NpgsqlConnection.ClearAllPools();
-            await using var connection = new NpgsqlConnection(admin.ConnectionString);
-            await connection.OpenAsync();
-            for (var attempt = 0; attempt < 50; attempt++)
-            {
-                if (attempt == 10)
-                {
-                    // the adapter stopped 2 s ago: a walsender still holding the slot is a leftover
-                    await connection.ExecuteAsync("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND active", new { prefix = slot + "%" });
-                }
-
-                await connection.ExecuteAsync("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE @prefix AND NOT active", new { prefix = slot + "%" });
-                if (await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE @prefix", new { prefix = slot + "%" }) == 0)
-                {
-                    break;
-                }
-
-                await Task.Delay(200);
-            }
-
-            foreach (var name in databases)
-            {
-                await Drop(connection, name);
-            }
-
-            await management.DeleteAsync($"api/vhosts/{Rabbit.VirtualHost}");
-            management.Dispose();
+            await environment.DisposeAsync();
         }
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
+using CampaignEvents.Cli.Commands;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
@@ -20,7 +21,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace CampaignEvents.Cli.Commands.Bench;
+namespace CampaignEvents.Bench;
 
 /// <summary>
 /// <c>campaign-events bench reconcile</c>: one campaign of N contacts, identical in a throwaway
@@ -60,100 +61,75 @@ public static class ReconcileBenchCommand
 
     public static async Task<int> Run(int count, int driftCount, TextWriter output, CancellationToken cancel)
     {
-        var configuration = Settings.Load();
-        var server = DatabaseSettings.Require(configuration, DatabaseSettings.Contacts);
-        var rabbit = configuration.GetSection(RabbitMqOptions.Section).Get<RabbitMqOptions>() ?? new RabbitMqOptions();
-        var suffix = Guid.NewGuid().ToString("N")[..12];
-        var localDb = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_local_{suffix}" };
-        var sourceDb = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = $"ce_bench_source_{suffix}" };
-        var vhost = $"ce-bench-{suffix}";
-        using var management = Management(rabbit);
-        await output.WriteLineAsync($"bench reconcile: {count:N0} contacts, {driftCount} drifted; databases {localDb.Database} / {sourceDb.Database}, vhost {vhost} (all dropped at the end)");
+        await using var world = await BenchEnvironment.Create(Settings.Load(), cancel);
+        var localDb = await world.Database("reconcile_local", DatabaseShape.Local, cancel);
+        var sourceDb = await world.Database("reconcile_source", DatabaseShape.Empty, cancel);
+        await output.WriteLineAsync($"bench reconcile: {count:N0} contacts, {driftCount} drifted; databases {localDb.Database} / {sourceDb.Database}, vhost {world.Rabbit.VirtualHost} (all dropped at the end)");
+        await using var local = NpgsqlDataSource.Create(localDb);
+        await using var source = NpgsqlDataSource.Create(sourceDb);
+        await Execute(source, SourceSchema, cancel);
+
+        var campaign = Guid.NewGuid();
+        var phones = Phones(count);
+        var fill = Stopwatch.StartNew();
+        await Task.WhenAll(
+            Fill(local, "INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'bench', 'voice', 'active')", campaign, phones, cancel),
+            Fill(source, "INSERT INTO campaigns (id, name) VALUES (@id, 'bench')", campaign, phones, cancel));
+        await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"filled both sides by binary COPY in {fill.Elapsed.TotalSeconds:0.0} s"));
+
+        var overrides = world.HostSettings(localDb, sourceDb);
+        overrides["Reconciliation:Settle"] = "00:00:00.500";
+        using var host = BuildHost(overrides);
+        await host.StartAsync(cancel);
         try
         {
-            await Admin(server, $"CREATE DATABASE \"{localDb.Database}\"", cancel);
-            await Admin(server, $"CREATE DATABASE \"{sourceDb.Database}\"", cancel);
-            (await management.PutAsync($"api/vhosts/{vhost}", null, cancel)).EnsureSuccessStatusCode();
-            (await management.PutAsJsonAsync($"api/permissions/{vhost}/{Uri.EscapeDataString(rabbit.Username)}", new { configure = ".*", write = ".*", read = ".*" }, cancel)).EnsureSuccessStatusCode();
+            var client = host.Services.GetRequiredService<IRequestClient<ReconcileCampaign>>();
 
-            Migrator.Apply(localDb);
-            await using var local = NpgsqlDataSource.Create(localDb);
-            await using var source = NpgsqlDataSource.Create(sourceDb);
-            await Execute(source, SourceSchema, cancel);
+            // warm both sides' caches once, untimed, so the reference and the run read the same way
+            await Reference(local, campaign, cancel);
+            await Reconcile(client, campaign, cancel);
 
-            var campaign = Guid.NewGuid();
-            var phones = Phones(count);
-            var fill = Stopwatch.StartNew();
-            await Task.WhenAll(
-                Fill(local, "INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'bench', 'voice', 'active')", campaign, phones, cancel),
-                Fill(source, "INSERT INTO campaigns (id, name) VALUES (@id, 'bench')", campaign, phones, cancel));
-            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"filled both sides by binary COPY in {fill.Elapsed.TotalSeconds:0.0} s"));
-
-            var overrides = new Dictionary<string, string?>
+            var references = new List<double>();
+            var runs = new List<double>();
+            CampaignReconciled? clean = null;
+            for (var i = 0; i < 3; i++)
             {
-                ["ConnectionStrings:Contacts"] = localDb.ConnectionString,
-                ["ConnectionStrings:Source"] = sourceDb.ConnectionString,
-                ["RabbitMq:VirtualHost"] = vhost,
-                ["Reconciliation:Settle"] = "00:00:00.500",
-                ["Logging:LogLevel:Default"] = "Warning",
-            };
-            using var host = BuildHost(overrides);
-            await host.StartAsync(cancel);
-            try
-            {
-                var client = host.Services.GetRequiredService<IRequestClient<ReconcileCampaign>>();
-
-                // warm both sides' caches once, untimed, so the reference and the run read the same way
-                await Reference(local, campaign, cancel);
-                await Reconcile(client, campaign, cancel);
-
-                var references = new List<double>();
-                var runs = new List<double>();
-                CampaignReconciled? clean = null;
-                for (var i = 0; i < 3; i++)
-                {
-                    references.Add(await Reference(local, campaign, cancel));
-                    var watch = Stopwatch.StartNew();
-                    clean = await Reconcile(client, campaign, cancel);
-                    runs.Add(watch.Elapsed.TotalSeconds);
-                }
-
-                var reference = Median(references);
-                var consistent = Median(runs);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"reference: one SQL digest scan of the local table: {reference:0.000} s (median of 3: {string.Join(", ", references.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))})"));
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"identical: reconcile confirmed {clean!.Outcome} ({clean.SourceContacts:N0} = {clean.LocalContacts:N0} contacts) in {consistent:0.000} s (median of 3: {string.Join(", ", runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))}) = {consistent / reference:0.00}x the reference (target < 3x)"));
-
-                var injected = await InjectDrift(local, campaign, phones, driftCount, cancel);
-                var driftWatch = Stopwatch.StartNew();
-                var drifted = await Reconcile(client, campaign, cancel);
-                var driftSeconds = driftWatch.Elapsed.TotalSeconds;
-                var found = drifted.Drift.Select(d => (d.Kind, d.PhoneNumber)).ToHashSet();
-                var allFound = found.SetEquals(injected);
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"drifted: {injected.Count} rows injected ({injected.Count(k => k.Kind == DriftKinds.Different)} different, {injected.Count(k => k.Kind == DriftKinds.MissingLocally)} missing locally, {injected.Count(k => k.Kind == DriftKinds.ExtraLocally)} extra locally); reconcile reported {drifted.Drift.Count} in {driftSeconds:0.000} s = {driftSeconds / reference:0.00}x the reference, including the 0.5 s settle window; {(allFound ? "all found, none else" : "MISMATCH")}"));
-                return allFound && clean.Outcome == ReconciliationOutcomes.Consistent ? 0 : 2;
+                references.Add(await Reference(local, campaign, cancel));
+                var watch = Stopwatch.StartNew();
+                clean = await Reconcile(client, campaign, cancel);
+                runs.Add(watch.Elapsed.TotalSeconds);
             }
-            finally
-            {
-                await host.StopAsync(CancellationToken.None);
-            }
+
+            var reference = Median(references);
+            var consistent = Median(runs);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"reference: one SQL digest scan of the local table: {reference:0.000} s (median of 3: {string.Join(", ", references.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))})"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"identical: reconcile confirmed {clean!.Outcome} ({clean.SourceContacts:N0} = {clean.LocalContacts:N0} contacts) in {consistent:0.000} s (median of 3: {string.Join(", ", runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))}) = {consistent / reference:0.00}x the reference (target < 3x)"));
+
+            var injected = await InjectDrift(local, campaign, phones, driftCount, cancel);
+            var driftWatch = Stopwatch.StartNew();
+            var drifted = await Reconcile(client, campaign, cancel);
+            var driftSeconds = driftWatch.Elapsed.TotalSeconds;
+            var found = drifted.Drift.Select(d => (d.Kind, d.PhoneNumber)).ToHashSet();
+            var allFound = found.SetEquals(injected);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"drifted: {injected.Count} rows injected ({injected.Count(k => k.Kind == DriftKinds.Different)} different, {injected.Count(k => k.Kind == DriftKinds.MissingLocally)} missing locally, {injected.Count(k => k.Kind == DriftKinds.ExtraLocally)} extra locally); reconcile reported {drifted.Drift.Count} in {driftSeconds:0.000} s = {driftSeconds / reference:0.00}x the reference, including the 0.5 s settle window; {(allFound ? "all found, none else" : "MISMATCH")}"));
+            return allFound && clean.Outcome == ReconciliationOutcomes.Consistent ? 0 : 2;
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await Admin(server, $"DROP DATABASE IF EXISTS \"{localDb.Database}\" WITH (FORCE)", CancellationToken.None);
-            await Admin(server, $"DROP DATABASE IF EXISTS \"{sourceDb.Database}\" WITH (FORCE)", CancellationToken.None);
-            await management.DeleteAsync($"api/vhosts/{vhost}", CancellationToken.None);
+            await host.StopAsync(CancellationToken.None);
         }
     }
 
     /// <summary>Only the two sides of reconciliation: the bench must not start the source adapter's capture.</summary>
     static IHost BuildHost(Dictionary<string, string?> overrides)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, Args = [] });
-        builder.Configuration.AddInMemoryCollection(overrides);
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory, EnvironmentName = Settings.EnvironmentName(), Args = [] });
+        // the settings every command reads, in the same order, with the run's world over them
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddProgramSettings(overrides);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddCampaignEventsDatabases();
         builder.AddReconciliationSourceSide();
@@ -269,19 +245,9 @@ public static class ReconcileBenchCommand
 
     static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
-    static async Task Admin(NpgsqlConnectionStringBuilder server, string sql, CancellationToken cancel)
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync(cancel);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancel);
-    }
-
     static async Task Execute(NpgsqlDataSource target, string sql, CancellationToken cancel)
     {
         await using var command = target.CreateCommand(sql);
         await command.ExecuteNonQueryAsync(cancel);
     }
-
-    static HttpClient Management(RabbitMqOptions rabbit) => ManagementApi.Client(rabbit);
 }

@@ -1,0 +1,3 @@
+using CampaignEvents.Bench;
+
+return await BenchRoot.Create().Parse(args).InvokeAsync();
