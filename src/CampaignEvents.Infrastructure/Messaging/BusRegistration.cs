@@ -61,6 +61,7 @@ public static class BusRegistration
     /// MassTransit envelope, so any language can publish), pinned exchange names, publisher
     /// confirms, and the consumers every role added with <see cref="AddBusPart"/>.
     /// </summary>
+    /// <param name="builder">The host being built; the roles have added their parts to it.</param>
     /// <param name="connectionName">The name the broker shows for this process's connection (status lists it with its node).</param>
     public static IHostApplicationBuilder AddCampaignEventsBus(this IHostApplicationBuilder builder, string? connectionName = null)
     {
