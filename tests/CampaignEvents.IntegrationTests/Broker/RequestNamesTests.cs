@@ -36,15 +36,26 @@ public sealed class RequestNamesTests(IsolatedVhost vhost) : IClassFixture<Isola
         await bus.StartAsync(cancel);
         try
         {
-            // publisher confirms: each publish returns once the broker took it, or throws when refused
-            await bus.Publish(new DigestSourceContacts { CampaignId = campaign, Level = DigestLevel.Buckets }, cancel);
-            await bus.Publish(new ListSourceKeys { CampaignId = campaign, Phones = ["+33612345678"] }, cancel);
-            await bus.Publish(new RepairSourceContacts { CampaignId = campaign, Phones = ["+33612345678"] }, cancel);
-            await bus.Publish(new ListSourceCampaigns { RequestedBy = campaign }, cancel);
+            // publisher confirms: each publish returns once the broker took it; a refused exchange
+            // declaration makes MassTransit try again and again, so the publishes have a deadline
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            deadline.CancelAfter(TimeSpan.FromSeconds(30));
+            try
+            {
+                await bus.Publish(new DigestSourceContacts { CampaignId = campaign, Level = DigestLevel.Buckets }, deadline.Token);
+                await bus.Publish(new ListSourceKeys { CampaignId = campaign, Phones = ["+33612345678"] }, deadline.Token);
+                await bus.Publish(new RepairSourceContacts { CampaignId = campaign, Phones = ["+33612345678"] }, deadline.Token);
+                await bus.Publish(new ListSourceCampaigns { RequestedBy = campaign }, deadline.Token);
+            }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                Assert.Fail("the broker did not take a request within 30 s: is its pinned name an exchange the reconcile user may write (infra/compose/rabbitmq-definitions.json)?");
+            }
         }
         finally
         {
-            await bus.StopAsync(CancellationToken.None);
+            using var stopping = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await bus.StopAsync(stopping.Token);
         }
 
         await using var connection = await BrokerConnection.Connect(vhost.Rabbit, "request names test reader");
