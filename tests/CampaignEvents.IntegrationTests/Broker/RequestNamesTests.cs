@@ -4,7 +4,6 @@ using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using MassTransit;
-using RabbitMQ.Client;
 using Xunit;
 
 namespace CampaignEvents.IntegrationTests.Broker;
