@@ -1,9 +1,9 @@
 namespace CampaignEvents.Contracts.Reconciliation;
 
 /// <summary>
-/// The outcome of reconciling one campaign, published to the exchange <c>campaign-reconciled</c>
-/// and stored in <c>reconciliation_runs</c>. <see cref="Outcome"/> is one of
-/// <see cref="ReconciliationOutcomes"/>.
+/// The outcome of reconciling one campaign, published to the exchange <c>campaign-reconciled</c>,
+/// stored in <c>reconciliation_runs</c> and answered to the requester of a
+/// <see cref="ReconcileCampaign"/>. Counts are numbers of contacts (keys: campaign and E.164 phone).
 /// No property is <c>required</c>, unlike events that only flow one way: this record is also a
 /// response, and the raw JSON deserializer tries every awaited response type on a bus's response
 /// endpoint before the request id picks the right one, so a response must deserialize from any
@@ -11,115 +11,57 @@ namespace CampaignEvents.Contracts.Reconciliation;
 /// </summary>
 public sealed record CampaignReconciled
 {
-    /// <summary>Id of the run (the row in <c>reconciliation_runs</c>); empty when the run failed before it was stored.</summary>
+    /// <summary>Id of the run (the row in <c>reconciliation_runs</c>); <see cref="Guid.Empty"/> when the run failed before it was stored.</summary>
     public Guid RunId { get; init; }
 
-    /// <summary>The campaign reconciled.</summary>
+    /// <summary>The campaign reconciled (the <see cref="ReconcileCampaign.CampaignId"/> of the command).</summary>
     public Guid CampaignId { get; init; }
 
-    /// <summary><c>consistent</c>, <c>drift</c>, <c>repaired</c> or <c>error</c>.</summary>
+    /// <summary>One of <see cref="ReconciliationOutcomes"/>: <c>consistent</c>, <c>drift</c>, <c>repaired</c> or <c>error</c>.</summary>
     public string Outcome { get; init; } = "";
 
-    /// <summary>The reason, when <see cref="Outcome"/> is <c>error</c>.</summary>
+    /// <summary>Why the run failed, when <see cref="Outcome"/> is <c>error</c> (unknown campaign, silent or failing source side); null otherwise.</summary>
     public string? Error { get; init; }
 
-    /// <summary>The started at.</summary>
+    /// <summary>When the consumer started the run (its clock, UTC).</summary>
     public DateTimeOffset StartedAt { get; init; }
 
-    /// <summary>The finished at.</summary>
+    /// <summary>When the run ended, after the repair and its follow-up check if any.</summary>
     public DateTimeOffset FinishedAt { get; init; }
 
-    /// <summary>Contacts the source holds for the campaign (valid phones only).</summary>
+    /// <summary>Contacts the source holds for the campaign, counting only rows the adapter would publish (not <see cref="RejectedAtSource"/>); 0 with <c>error</c>.</summary>
     public long SourceContacts { get; init; }
 
-    /// <summary>Contacts the local database holds for the campaign.</summary>
+    /// <summary>Contacts the local database holds for the campaign (tombstones not counted); 0 with <c>error</c>.</summary>
     public long LocalContacts { get; init; }
 
-    /// <summary>Digest buckets that differed at the first comparison (of <see cref="BucketsCompared"/>).</summary>
+    /// <summary>Digest buckets whose count or hash differed at the first comparison (of <see cref="BucketsCompared"/>); 0 means consistent at a glance.</summary>
     public int BucketsDiffering { get; init; }
 
-    /// <summary>The buckets compared.</summary>
+    /// <summary>Non-empty digest buckets (out of 256) compared at the first comparison: those either side holds rows in.</summary>
     public int BucketsCompared { get; init; }
 
-    /// <summary>Keys that differed at first but agreed on a later check: changes in flight, not drift.</summary>
+    /// <summary>Keys that differed at first but agreed on a later check: changes in flight, not drift (docs/adr/0006).</summary>
     public int SettledInFlight { get; init; }
 
-    /// <summary>Keys still changing when the settle window ended (neither reported nor counted as consistent; the next run sees them).</summary>
+    /// <summary>Keys still changing when the settle window ended: neither reported as drift nor counted as consistent; the next run sees them.</summary>
     public int StillChanging { get; init; }
 
-    /// <summary>Keys whose drift remains at the end of the run (after repair when <see cref="RepairRequested"/>).</summary>
+    /// <summary>Keys whose drift remains at the end of the run (after the repair when <see cref="RepairRequested"/>); empty when consistent or repaired.</summary>
     public IReadOnlyList<DriftedContact> Drift { get; init; } = [];
 
-    /// <summary>Keys that differed before repair (empty when no repair ran).</summary>
+    /// <summary>Keys that differed before the repair and were re-published; empty when no repair ran.</summary>
     public IReadOnlyList<DriftedContact> Repaired { get; init; } = [];
 
-    /// <summary>Source rows whose phone cannot be normalized: never synchronized, listed so an operator can fix them.</summary>
+    /// <summary>Source rows the adapter refuses (phone not normalizable, metadata it rejects): never synchronized, listed so an operator can fix them at the source. Not drift.</summary>
     public IReadOnlyList<RejectedSourceRow> RejectedAtSource { get; init; } = [];
 
-    /// <summary>The repair requested.</summary>
+    /// <summary>The command's <see cref="ReconcileCampaign.Repair"/>.</summary>
     public bool RepairRequested { get; init; }
 
-    /// <summary>When repair ran: true once the follow-up check found the campaign consistent.</summary>
+    /// <summary>Null when no repair ran (not requested, or nothing differed); true once the follow-up check found the campaign consistent, false when drift remained.</summary>
     public bool? Converged { get; init; }
 
-    /// <summary>The source WAL position the (last) source digest was taken at.</summary>
+    /// <summary>The source's WAL position the (last) source digest was taken at, in PostgreSQL's text form (<c>16/B374D848</c>); null with <c>error</c>.</summary>
     public string? SourceLsn { get; init; }
-}
-
-/// <summary>The values of <see cref="CampaignReconciled.Outcome"/>.</summary>
-public static class ReconciliationOutcomes
-{
-    /// <summary>The consistent.</summary>
-    public const string Consistent = "consistent";
-    /// <summary>The drift.</summary>
-    public const string Drift = "drift";
-    /// <summary>The repaired.</summary>
-    public const string Repaired = "repaired";
-    /// <summary>The error.</summary>
-    public const string Error = "error";
-}
-
-/// <summary>How a key differs between the source and the local database.</summary>
-public static class DriftKinds
-{
-    /// <summary>At the source, not locally.</summary>
-    public const string MissingLocally = "missing_locally";
-
-    /// <summary>Locally, not at the source.</summary>
-    public const string ExtraLocally = "extra_locally";
-
-    /// <summary>On both sides with different metadata.</summary>
-    public const string Different = "different";
-}
-
-/// <summary>One key that differs, with what each side holds.</summary>
-public sealed record DriftedContact
-{
-    /// <summary>One of <see cref="DriftKinds"/>.</summary>
-    public required string Kind { get; init; }
-
-    /// <summary>The key's phone number in E.164.</summary>
-    public required string PhoneNumber { get; init; }
-
-    /// <summary>The local row's version, when the row exists locally.</summary>
-    public long? LocalVersion { get; init; }
-
-    /// <summary>The version a repair publishes for the source's row (its snapshot version), when the row exists at the source.</summary>
-    public long? SourceVersion { get; init; }
-
-    /// <summary>The local metadata (jsonb text), when the row exists locally.</summary>
-    public string? LocalMetadata { get; init; }
-
-    /// <summary>The source metadata (jsonb text), when the row exists at the source.</summary>
-    public string? SourceMetadata { get; init; }
-}
-
-/// <summary>A source row whose phone cannot be normalized to E.164.</summary>
-public sealed record RejectedSourceRow
-{
-    /// <summary>The phone text as the source holds it.</summary>
-    public required string RawPhone { get; init; }
-
-    /// <summary>The reason.</summary>
-    public required string Reason { get; init; }
 }

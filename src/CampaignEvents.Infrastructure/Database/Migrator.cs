@@ -1,5 +1,4 @@
 using System.Reflection;
-using CampaignEvents.Infrastructure.Configuration;
 using DbUp;
 using DbUp.Engine.Output;
 using Npgsql;

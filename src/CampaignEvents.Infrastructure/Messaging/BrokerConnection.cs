@@ -11,7 +11,7 @@ namespace CampaignEvents.Infrastructure.Messaging;
 /// </summary>
 public static class BrokerConnection
 {
-    /// <summary>The factory; with a cluster, connect with <see cref="Endpoints"/> (or <see cref="Open"/>), not its HostName.</summary>
+    /// <summary>The factory; with a cluster, connect with <see cref="Endpoints(RabbitMqOptions)"/> (or <see cref="Open"/>), not its HostName.</summary>
     public static ConnectionFactory Factory(RabbitMqOptions options, string clientName) => new()
     {
         HostName = options.Host,

@@ -35,6 +35,7 @@ public sealed class BrokerTopology
     readonly IReadOnlyList<TimeSpan> waits;
     readonly TopologyParts parts;
 
+    /// <param name="rabbit">The broker and the identity to declare with (RabbitMq settings).</param>
     /// <param name="waits">The back-off steps of contacts waiting for their campaign (Sync:CampaignWaitIntervals); one wait queue each.</param>
     /// <param name="parts">What to declare: everything by default, or the parts of the roles a process hosts.</param>
     public BrokerTopology(RabbitMqOptions rabbit, IEnumerable<TimeSpan> waits, TopologyParts parts = TopologyParts.All)

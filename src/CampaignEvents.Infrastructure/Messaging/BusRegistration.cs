@@ -1,4 +1,5 @@
 using CampaignEvents.Contracts;
+using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Configuration;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -61,6 +62,7 @@ public static class BusRegistration
     /// MassTransit envelope, so any language can publish), pinned exchange names, publisher
     /// confirms, and the consumers every role added with <see cref="AddBusPart"/>.
     /// </summary>
+    /// <param name="builder">The host being built; the roles have added their parts to it.</param>
     /// <param name="connectionName">The name the broker shows for this process's connection (status lists it with its node).</param>
     public static IHostApplicationBuilder AddCampaignEventsBus(this IHostApplicationBuilder builder, string? connectionName = null)
     {
@@ -144,7 +146,14 @@ public static class BusRegistration
         });
     }
 
-    /// <summary>Plain JSON and the pinned exchange names; shared by every bus the project builds.</summary>
+    /// <summary>
+    /// Plain JSON and the pinned names of every message of CampaignEvents.Contracts (the exchange a
+    /// publish goes to); shared by every bus the project builds. The names are pinned here rather
+    /// than by MassTransit's attributes, which would make the Contracts package depend on MassTransit.
+    /// The message URN (header <c>MT-MessageType</c>) stays MassTransit's, namespace:type; no
+    /// consumer reads it (<see cref="RawSerializerOptions.AnyMessageType"/>), and a unit test keeps it
+    /// from changing unnoticed.
+    /// </summary>
     public static void ConfigureWire(IRabbitMqBusFactoryConfigurator cfg)
     {
         cfg.UseRawJsonSerializer(
@@ -154,7 +163,15 @@ public static class BusRegistration
         cfg.Message<ContactDeleted>(m => m.SetEntityName(Topology.ContactDeletedExchange));
         cfg.Message<ContactChangeBatch>(m => m.SetEntityName(Topology.ContactChangeBatchExchange));
         cfg.Message<CampaignChanged>(m => m.SetEntityName(Topology.CampaignChangedExchange));
-        cfg.Message<Contracts.Reconciliation.ReconcileCampaign>(m => m.SetEntityName(Topology.ReconcileCampaignExchange));
-        cfg.Message<Contracts.Reconciliation.CampaignReconciled>(m => m.SetEntityName(Topology.CampaignReconciledExchange));
+        cfg.Message<ReconcileCampaign>(m => m.SetEntityName(Topology.ReconcileCampaignExchange));
+        cfg.Message<CampaignReconciled>(m => m.SetEntityName(Topology.CampaignReconciledExchange));
+        cfg.Message<DigestSourceContacts>(m => m.SetEntityName(Topology.DigestSourceContactsExchange));
+        cfg.Message<SourceContactsDigested>(m => m.SetEntityName(Topology.SourceContactsDigestedName));
+        cfg.Message<ListSourceKeys>(m => m.SetEntityName(Topology.ListSourceKeysExchange));
+        cfg.Message<SourceKeysListed>(m => m.SetEntityName(Topology.SourceKeysListedName));
+        cfg.Message<RepairSourceContacts>(m => m.SetEntityName(Topology.RepairSourceContactsExchange));
+        cfg.Message<SourceContactsRepaired>(m => m.SetEntityName(Topology.SourceContactsRepairedName));
+        cfg.Message<ListSourceCampaigns>(m => m.SetEntityName(Topology.ListSourceCampaignsExchange));
+        cfg.Message<SourceCampaignsListed>(m => m.SetEntityName(Topology.SourceCampaignsListedName));
     }
 }

@@ -48,6 +48,37 @@ public static class Topology
     /// <summary>The source side of reconciliation: lists the source's campaigns.</summary>
     public const string ReconciliationSourceCampaignsQueue = "reconciliation-source-campaigns";
 
+    // The pinned names of reconciliation's requests and responses (BusRegistration.ConfigureWire),
+    // so the exchange a message goes to never depends on a C# namespace. A request's name is the
+    // exchange of its queue: sent (as the request clients do) or published, it reaches that queue,
+    // and it needs no exchange or permission of its own. Responses are only ever sent to the
+    // requester's response address: no exchange of their names is declared, and no role may
+    // create one (infra/compose/rabbitmq-definitions.json).
+
+    /// <summary>Pinned name of <c>DigestSourceContacts</c> requests: the exchange of <see cref="ReconciliationSourceDigestQueue"/>.</summary>
+    public const string DigestSourceContactsExchange = ReconciliationSourceDigestQueue;
+
+    /// <summary>Pinned name of <c>ListSourceKeys</c> requests: the exchange of <see cref="ReconciliationSourceKeysQueue"/>.</summary>
+    public const string ListSourceKeysExchange = ReconciliationSourceKeysQueue;
+
+    /// <summary>Pinned name of <c>RepairSourceContacts</c> commands: the exchange of <see cref="ReconciliationSourceRepairQueue"/>.</summary>
+    public const string RepairSourceContactsExchange = ReconciliationSourceRepairQueue;
+
+    /// <summary>Pinned name of <c>ListSourceCampaigns</c> requests: the exchange of <see cref="ReconciliationSourceCampaignsQueue"/>.</summary>
+    public const string ListSourceCampaignsExchange = ReconciliationSourceCampaignsQueue;
+
+    /// <summary>Pinned name of <c>SourceContactsDigested</c> responses (sent to the response address, never published).</summary>
+    public const string SourceContactsDigestedName = "source-contacts-digested";
+
+    /// <summary>Pinned name of <c>SourceKeysListed</c> responses (sent to the response address, never published).</summary>
+    public const string SourceKeysListedName = "source-keys-listed";
+
+    /// <summary>Pinned name of <c>SourceContactsRepaired</c> responses (sent to the response address, never published).</summary>
+    public const string SourceContactsRepairedName = "source-contacts-repaired";
+
+    /// <summary>Pinned name of <c>SourceCampaignsListed</c> responses (sent to the response address, never published).</summary>
+    public const string SourceCampaignsListedName = "source-campaigns-listed";
+
     /// <summary>MassTransit's convention: a queue's faulted messages go to "&lt;queue&gt;_error".</summary>
     public static string ErrorQueue(string queue) => $"{queue}_error";
 

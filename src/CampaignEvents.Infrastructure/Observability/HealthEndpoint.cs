@@ -12,7 +12,7 @@ namespace CampaignEvents.Infrastructure.Observability;
 /// databases, broker, replication slot) as JSON on <c>Observability:ListenAddress</c>, for operators
 /// and orchestrators (the container image's HEALTHCHECK asks <c>/readyz</c> through <c>campaign-events health</c>).
 /// </summary>
-sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ReservedPorts ports, ILogger<HealthEndpoint> logger) : BackgroundService
+sealed partial class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOptions> options, ReservedPorts ports, ILogger<HealthEndpoint> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -25,11 +25,11 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
         }
         catch (HttpListenerException e)
         {
-            logger.LogWarning("Health endpoint not served: port {Port} ({Reason}); set Observability:HealthPort", options.Value.HealthPort, e.Message);
+            LogNotServed(options.Value.HealthPort, e.Message);
             return;
         }
 
-        logger.LogInformation("Health on http://{Host}:{Port}/healthz and /readyz", options.Value.DisplayHost(), options.Value.HealthPort);
+        LogServing(options.Value.DisplayHost(), options.Value.HealthPort);
         using var registration = stoppingToken.Register(listener.Stop);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -52,7 +52,7 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
                 }
                 catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
                 {
-                    logger.LogDebug("Health request not answered: {Reason}", e.Message);
+                    LogNotAnswered(e.Message);
                 }
             }, stoppingToken);
         }
@@ -81,4 +81,13 @@ sealed class HealthEndpoint(HealthCheckService checks, IOptions<ObservabilityOpt
                 break;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Health endpoint not served: port {Port} ({Reason}); set Observability:HealthPort")]
+    partial void LogNotServed(int port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Health on http://{Host}:{Port}/healthz and /readyz")]
+    partial void LogServing(string host, int port);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Health request not answered: {Reason}")]
+    partial void LogNotAnswered(string reason);
 }

@@ -14,7 +14,7 @@ namespace CampaignEvents.Sync.ApplyCampaignChanges;
 public sealed class InvalidCampaignEventException(string message) : Exception(message);
 
 /// <summary>Applies <see cref="CampaignChanged"/>: the newest version of a campaign wins, like contacts.</summary>
-public sealed class CampaignChangedConsumer(
+public sealed partial class CampaignChangedConsumer(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
     DatabaseBreaker breaker,
     ILogger<CampaignChangedConsumer> logger) : IConsumer<CampaignChanged>
@@ -42,7 +42,7 @@ public sealed class CampaignChangedConsumer(
                     cancellationToken: cancel));
             },
             context.CancellationToken);
-        logger.LogDebug("Campaign {CampaignId} version {Version}: {Outcome}", campaign.Id, campaign.Version, changed == 1 ? "applied" : "stale, ignored");
+        LogApplied(campaign.Id, campaign.Version, changed == 1 ? "applied" : "stale, ignored");
     }
 
     static void Validate(CampaignChanged campaign)
@@ -62,4 +62,7 @@ public sealed class CampaignChangedConsumer(
             throw new InvalidCampaignEventException($"campaign {campaign.Id}: {reason}");
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Campaign {CampaignId} version {Version}: {Outcome}")]
+    partial void LogApplied(Guid campaignId, long version, string outcome);
 }

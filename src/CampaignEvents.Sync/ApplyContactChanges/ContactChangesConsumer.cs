@@ -49,9 +49,7 @@ public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseB
         }
 
         metrics.Applied(result, all);
-        logger.LogDebug(
-            "Applied {Messages} messages, {Events} events: {Upserted} upserted, {Deleted} deleted, {Tombstoned} tombstones",
-            context.Message.Length, all.Count, result.Upserted, result.Deleted, result.Tombstoned);
+        LogApplied(context.Message.Length, all.Count, result.Upserted, result.Deleted, result.Tombstoned);
     }
 
     /// <summary>
@@ -116,6 +114,9 @@ public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseB
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} moved to {Queue}: {Reason}")]
     partial void LogRefused(Guid? messageId, string queue, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Applied {Messages} messages, {Events} events: {Upserted} upserted, {Deleted} deleted, {Tombstoned} tombstones")]
+    partial void LogApplied(int messages, int events, int upserted, int deleted, int tombstoned);
 
     /// <summary>Marks a message of the batch that is in the error queue already.</summary>
     sealed class RefusedByDatabase

@@ -14,7 +14,7 @@ namespace CampaignEvents.Sync.Tombstones;
 /// Removes tombstones older than Sync:TombstoneRetention, every Sync:TombstoneCleanupInterval
 /// (docs/adr/0003). Several sync processes may run it at once: the delete is idempotent.
 /// </summary>
-public sealed class TombstoneCleanup(
+public sealed partial class TombstoneCleanup(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
     IOptions<SyncOptions> options,
     ILogger<TombstoneCleanup> logger) : BackgroundService
@@ -37,13 +37,19 @@ public sealed class TombstoneCleanup(
                 var removed = await RunOnce(stoppingToken);
                 if (removed > 0)
                 {
-                    logger.LogInformation("Removed {Count} tombstones older than {Retention}", removed, options.Value.TombstoneRetention);
+                    LogRemoved(removed, options.Value.TombstoneRetention);
                 }
             }
             catch (Exception e) when (TransientFailures.IsTransient(e))
             {
-                logger.LogWarning("Tombstone cleanup skipped this time: {Reason}", e.Message);
+                LogSkipped(e.Message);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} tombstones older than {Retention}")]
+    partial void LogRemoved(int count, TimeSpan retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Tombstone cleanup skipped this time: {Reason}")]
+    partial void LogSkipped(string reason);
 }

@@ -59,7 +59,7 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
 
     /// <summary>
     /// Settings for a process that connects to the cluster, trying the nodes in the given order
-    /// (so two processes may be put on different nodes), on vhost <paramref name="vhost"/>.
+    /// (so two processes may be put on different nodes), on the vhost <c>campaign-events</c>.
     /// </summary>
     public RabbitMqOptions Rabbit(params int[] order) => Rabbit("campaign-events", order);
 
