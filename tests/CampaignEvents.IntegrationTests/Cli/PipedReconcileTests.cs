@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CampaignEvents.IntegrationTests.Reconciliation;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
+using CampaignEvents.TestSupport.Stack;
 using FsCheck.Fluent;
 using Xunit;
 
@@ -16,7 +17,7 @@ public sealed class PipedReconcileTests(SourceAndReconcileStack stack) : IClassF
 {
     const string RawPhone = "call\tme\nlater";
 
-    Dictionary<string, string?> Environment => stack.Overrides.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+    Dictionary<string, string?> Environment => Identities.As(Job.Reconcile, stack.Overrides).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
 
     [Fact]
     public async Task Reconcile_piped_prints_one_line_per_key_and_json_has_the_documented_fields()

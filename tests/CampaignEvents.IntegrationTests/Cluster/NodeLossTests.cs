@@ -48,12 +48,13 @@ public sealed class NodeLossTests(RabbitClusterFixture fixture, IsolatedVhost vh
     {
         var cluster = await fixture.Cluster();
         var clusterVhost = await cluster.CreateVhost();
-        await using var roles = await SeparateRoles.Create(vhost, $"cl{purpose}", ownIdentities: false);
+        await using var roles = await SeparateRoles.Create(vhost, $"cl{purpose}");
         try
         {
             var clock = Stopwatch.StartNew();
             var rabbit = cluster.Rabbit(clusterVhost, 1, 2, 3);
             roles.World.Settings["RabbitMq:VirtualHost"] = clusterVhost;
+            // the administrator for migrate --topology; each role process and command runs as its job
             roles.World.Settings["RabbitMq:Username"] = rabbit.Username;
             roles.World.Settings["RabbitMq:Password"] = rabbit.Password;
             var campaigns = await roles.World.CreateCampaigns(Campaigns);
@@ -71,10 +72,15 @@ public sealed class NodeLossTests(RabbitClusterFixture fixture, IsolatedVhost vh
             await Eventually.Until(roles.SnapshotCompleted, Deadline, () => $"the adapter's snapshot completed; the roles wrote:\n{roles.Output}");
             var connections = await RoleConnections(cluster, clusterVhost, roles);
             Assert.Equal(3, connections.Select(c => c.Node).Distinct().Count());
+
+            // and every connection the roles opened is their job's user, none the cluster's administrator
+            var users = await Identities.RequireJobUsersOnBroker(cluster.Management, clusterVhost, expected: 3);
+            Assert.All(users.Where(c => c.Name.StartsWith("campaign-events sync", StringComparison.Ordinal)), c => Assert.Equal(Identities.BrokerUser(Job.Sync), c.User));
+            Assert.All(users.Where(c => c.Name.StartsWith("campaign-events source", StringComparison.Ordinal)), c => Assert.Equal(Identities.BrokerUser(Job.Source), c.User));
             log.WriteLine($"{clock.Elapsed:mm\\:ss} contact-changes led by {cluster.NodeName(leader)}; roles connected: {string.Join(", ", connections)}");
 
             // status shows where each process is connected and each queue's leader and replicas
-            var status = await CliProcess.Run(["status", "--json"], Environment(roles, cluster, 1, 2, 3));
+            var status = await CliProcess.Run(["status", "--json"], Environment(roles, cluster, Job.Status, 1, 2, 3));
             var report = JsonDocument.Parse(status.Output).RootElement;
             Assert.Equal(3, report.GetProperty("connections").EnumerateArray().Count(c => connections.Any(r => r.Name == c.GetProperty("name").GetString() && r.Node == c.GetProperty("node").GetString())));
             var changes = report.GetProperty("queues").EnumerateArray().Single(q => q.GetProperty("name").GetString() == Topology.ContactChangesQueue);
@@ -133,7 +139,7 @@ public sealed class NodeLossTests(RabbitClusterFixture fixture, IsolatedVhost vh
             await roles.LocalEqualsSource(Deadline);
             log.WriteLine($"{clock.Elapsed:mm\\:ss} local equals the source");
 
-            var reconcile = await CliProcess.Run(["reconcile", "--all"], Environment(roles, cluster, 2, 3, 1), timeout: TimeSpan.FromMinutes(3));
+            var reconcile = await CliProcess.Run(["reconcile", "--all"], Environment(roles, cluster, Job.Reconcile, 2, 3, 1), timeout: TimeSpan.FromMinutes(3));
             Assert.True(reconcile.ExitCode == 0, reconcile.ToString());
             log.WriteLine($"{clock.Elapsed:mm\\:ss} reconcile --all exited 0");
 
@@ -174,10 +180,18 @@ public sealed class NodeLossTests(RabbitClusterFixture fixture, IsolatedVhost vh
         roles.Start(role);
     }
 
-    static Dictionary<string, string?> Environment(SeparateRoles roles, ThrowawayRabbitCluster cluster, params int[] order)
+    /// <summary>The environment of a command on the cluster, as the administrator (migrate --topology).</summary>
+    static Dictionary<string, string?> Environment(SeparateRoles roles, ThrowawayRabbitCluster cluster, params int[] order) =>
+        Environment(roles.World.Settings, cluster, order);
+
+    /// <summary>The environment of a command on the cluster, as <paramref name="job"/>.</summary>
+    static Dictionary<string, string?> Environment(SeparateRoles roles, ThrowawayRabbitCluster cluster, Job job, params int[] order) =>
+        Environment(Identities.As(job, roles.World.Settings), cluster, order);
+
+    static Dictionary<string, string?> Environment(IReadOnlyDictionary<string, string?> settings, ThrowawayRabbitCluster cluster, int[] order)
     {
         var rabbit = cluster.Rabbit(order);
-        var environment = roles.World.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        var environment = settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
         environment["RabbitMq__Hosts"] = rabbit.Hosts;
         environment["RabbitMq__ManagementHosts"] = rabbit.ManagementHosts;
         environment["Logging__LogLevel__Default"] = "Warning";

@@ -135,25 +135,14 @@ sealed class MatrixWorld : IAsyncDisposable
         var brokerProxy = setup.ProxyBroker ? new TcpProxy(rabbit.Port) : null;
         var published = await PublishedChanges.Start(rabbit, $"matrix-oracle-{Guid.NewGuid():N}"[..28]);
         var world = new MatrixWorld(setup, stack, vhost, rabbit, source, local, sourceProxy, brokerProxy, published);
-        if (world.OwnIdentities)
-        {
-            // the deployment's steps, as the administrator (docs/adr/0015): the logins' grants (the
-            // local ones came with the migrations), the broker users' permissions, the whole topology
-            await Identities.EnsureRoles(stack.Postgres);
-            await Identities.GrantSource(source, world.Slot);
-            await Identities.GrantBroker(vhost!.Management, vhost.Name);
-            await new BrokerTopology(rabbit, [TimeSpan.Parse(WaitStep, CultureInfo.InvariantCulture)]).Declare(CancellationToken.None);
-        }
-
+        // the deployment's steps, as the administrator (docs/adr/0015), on the shared servers and on a
+        // case's own alike: the logins exist with the grants (local.sql came with the migrations, the
+        // broker users' permissions with the vhost or the throwaway node), source.sql on the source,
+        // the whole topology (migrate --topology). Every role process then runs as its job.
+        await Identities.GrantSource(source, world.Slot);
+        await new BrokerTopology(rabbit, [TimeSpan.Parse(WaitStep, CultureInfo.InvariantCulture)]).Declare(CancellationToken.None);
         return world;
     }
-
-    /// <summary>
-    /// Each role process runs with its own logins and broker user, on the shared servers; a case on
-    /// servers of its own (a throwaway PostgreSQL or RabbitMQ, which lack those users) runs the
-    /// roles as the administrator.
-    /// </summary>
-    public bool OwnIdentities => setup.SourceServer is null && setup.LocalServer is null && setup.Broker is null;
 
     static async Task<NpgsqlConnectionStringBuilder> CreateDatabase(TestStack stack, ThrowawayPostgres? server, string purpose)
     {
@@ -163,6 +152,7 @@ sealed class MatrixWorld : IAsyncDisposable
         }
 
         var name = $"{purpose}_{Guid.NewGuid():N}"[..30];
+        await Identities.EnsureRoles(new NpgsqlConnectionStringBuilder(server.ConnectionString));
         await server.CreateDatabase(name);
         return server.Connection(name);
     }
@@ -199,13 +189,10 @@ sealed class MatrixWorld : IAsyncDisposable
             environment[$"Sync__CampaignWaitIntervals__{i}"] = WaitStep;
         }
 
-        if (OwnIdentities)
+        var job = role switch { "source" => Job.Source, "sync" => Job.Sync, "reconcile" => Job.Reconcile, _ => Job.Pipeline };
+        foreach (var (key, value) in Identities.Environment(job, LocalDb, source))
         {
-            var job = role switch { "source" => Job.Source, "sync" => Job.Sync, "reconcile" => Job.Reconcile, _ => Job.Pipeline };
-            foreach (var (key, value) in Identities.Environment(job, LocalDb, source))
-            {
-                environment[key] = value;
-            }
+            environment[key] = value;
         }
 
         foreach (var (key, value) in setup.Settings)

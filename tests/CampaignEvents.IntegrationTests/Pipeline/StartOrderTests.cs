@@ -89,13 +89,10 @@ sealed class SeparateRoles : IAsyncDisposable
     readonly List<Process> processes = [];
     readonly StringBuilder output = new();
 
-    readonly bool ownIdentities;
-
-    SeparateRoles(SourceWorld world, IsolatedVhost oracleVhost, bool ownIdentities)
+    SeparateRoles(SourceWorld world, IsolatedVhost oracleVhost)
     {
         World = world;
         this.oracleVhost = oracleVhost;
-        this.ownIdentities = ownIdentities;
     }
 
     public SourceWorld World { get; }
@@ -111,37 +108,27 @@ sealed class SeparateRoles : IAsyncDisposable
         }
     }
 
-    /// <param name="ownIdentities">Each role runs with its own logins and broker user (false: the world's administrator, for a broker without the users, such as a throwaway cluster).</param>
-    public static async Task<SeparateRoles> Create(IsolatedVhost vhost, string purpose, bool ownIdentities = true)
+    /// <summary>
+    /// A world on <paramref name="vhost"/> where the deployment's steps are done, as the
+    /// administrator: the logins' grants (local.sql with the migrations, source.sql by
+    /// <see cref="SourceWorld"/>), the broker users' permissions (<see cref="IsolatedVhost"/>) and the
+    /// whole topology (<c>migrate --topology</c>).
+    /// </summary>
+    public static async Task<SeparateRoles> Create(IsolatedVhost vhost, string purpose)
     {
         var oracleVhost = new IsolatedVhost();
         await oracleVhost.InitializeAsync();
         var world = await SourceWorld.Create(vhost, purpose, oracleVhost.Rabbit);
         world.Settings["RabbitMq:VirtualHost"] = vhost.Name;
-
-        if (!ownIdentities)
-        {
-            return new SeparateRoles(world, oracleVhost, ownIdentities);
-        }
-
-        // the deployment's steps, as the administrator: the logins' grants (the local ones came with
-        // the migrations), the broker users' permissions, the whole topology (migrate --topology)
-        await Identities.EnsureRoles(world.Stack.Postgres);
-        await Identities.GrantSource(world.SourceDb, world.Slot);
-        await Identities.GrantBroker(vhost.Management, vhost.Name);
         await new BrokerTopology(vhost.Rabbit, new SyncOptions().CampaignWaits).Declare(CancellationToken.None);
-        return new SeparateRoles(world, oracleVhost, ownIdentities);
+        return new SeparateRoles(world, oracleVhost);
     }
 
     /// <summary>Starts <c>campaign-events run --role <paramref name="role"/></c> with the world's settings and the role's own identity.</summary>
     public Process Start(string role)
     {
-        var environment = World.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
         var job = role switch { "source" => Job.Source, "sync" => Job.Sync, "reconcile" => Job.Reconcile, _ => Job.Pipeline };
-        foreach (var (key, value) in ownIdentities ? Identities.Environment(job, World.LocalDb, World.SourceDb) : [])
-        {
-            environment[key] = value;
-        }
+        var environment = Identities.As(job, World.Settings).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
 
         environment["Logging__LogLevel__Default"] = "Warning";
         environment["Observability__MetricsPort"] = "0";

@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
@@ -16,7 +17,10 @@ namespace CampaignEvents.IntegrationTests.Reconciliation;
 
 /// <summary>
 /// A local database, a source database shaped like the adapter's defaults, a vhost, and a host
-/// with the given roles running against them (a class fixture). Helpers write both sides directly.
+/// with the given roles running against them (a class fixture), as the job of those roles
+/// (<see cref="RoleHosts"/>). Helpers write and read both sides directly, as the administrator.
+/// <see cref="Overrides"/> holds the administrator's settings; whatever runs the product lays a
+/// job's identity over them.
 /// </summary>
 public class ReconciliationStack : IAsyncLifetime
 {
@@ -49,7 +53,10 @@ public class ReconciliationStack : IAsyncLifetime
             await connection.ExecuteAsync(CampaignEvents.Source.Mapping.DefaultSourceSchema.Sql);
         }
 
+        // the source admin's one-time step (database/roles/source.sql, with the test's publication):
+        // the host runs as its job's logins (RoleHosts), the stack keeps the administrator's
         var slot = $"recon_{Guid.NewGuid():N}"[..20];
+        await Identities.GrantSource(source.Connection, slot);
         Overrides = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Contacts"] = local.Connection.ConnectionString,
@@ -68,7 +75,7 @@ public class ReconciliationStack : IAsyncLifetime
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        host = PipelineHost.CreateBuilder(Roles, Overrides).Build();
+        host = RoleHosts.Build(Roles, Overrides);
         await host.StartAsync();
 
         // Rows written while the adapter takes its first snapshot are delivered twice (snapshot and
@@ -184,14 +191,14 @@ public class ReconciliationStack : IAsyncLifetime
         return response.Message;
     }
 
-    /// <summary>Runs <c>campaign-events reconcile</c> against this stack.</summary>
+    /// <summary>Runs <c>campaign-events reconcile</c> against this stack, as the reconcile job's login and user.</summary>
     public async Task<(int ExitCode, string Output, string Error)> Command(Guid? campaign, bool all = false, bool repair = false, bool json = false, double timeoutSeconds = 20, Dictionary<string, string?>? overrides = null)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         var exit = await ReconcileCommand.Run(
             new ReconcileCommand.ReconcileRequest(campaign, all, repair, json, TimeSpan.FromSeconds(timeoutSeconds)),
-            overrides ?? Overrides,
+            Identities.As(Job.Reconcile, overrides ?? Overrides),
             output,
             error,
             terminal: false,

@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Diagnostics.Metrics;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Reconciliation;
@@ -30,7 +31,7 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
             ["Logging:LogLevel:Default"] = "Warning",
         };
 
-        using var host = PipelineHost.CreateBuilder([Role.Reconcile], settings).Build();
+        using var host = RoleHosts.Build([Role.Reconcile], settings);
         // this host's counter only: test classes running beside this one host reconcilers of their own, whose
         // counters (0) would otherwise be observed after this one and overwrite it
         var meters = host.Services.GetRequiredService<IMeterFactory>();

@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.IntegrationTests.Source;
@@ -26,7 +27,7 @@ public sealed class SynchronizationThroughPipelineTests(IsolatedVhost vhost) : I
     public async Task Property_2_local_contacts_equal_the_external_ones_after_synchronization()
     {
         await using var world = await SourceWorld.Create(vhost, "property2");
-        using var host = PipelineHost.CreateBuilder([Role.Source, Role.Sync], world.Settings).Build();
+        using var host = RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

@@ -78,11 +78,11 @@ public sealed class CaptureModeSwitchTests(IsolatedVhost vhost) : IClassFixture<
             await local.ExecuteAsync("UPDATE contacts SET metadata = jsonb_build_object('local', @mode) WHERE phone_number = @phone", new { mode, phone = Drifted });
         }
 
-        var found = await CliProcess.Run(["reconcile", "--all", "--timeout", "20"], SlotPipeline.Environment(world));
+        var found = await CliProcess.Run(["reconcile", "--all", "--timeout", "20"], SlotPipeline.Environment(world, Job.Reconcile));
         Assert.True(found.ExitCode == 2, $"{mode}: {found}");
         Assert.Contains(Drifted, found.Output, StringComparison.Ordinal);
 
-        var repaired = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world));
+        var repaired = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world, Job.Reconcile));
         Assert.True(repaired.ExitCode == 0, $"{mode}: {repaired}");
         Assert.True(SlotPipeline.Same(await world.SourceContacts(), await SlotPipeline.LocalContacts(world)), $"{mode}: local equals the source after the repair");
     }

@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
@@ -26,7 +27,7 @@ public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedV
             await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number) VALUES (@c, 'not a phone')", new { c = campaigns[0] });
         }
 
-        var host = PipelineHost.CreateBuilder([Role.Source, Role.Sync], world.Settings).Build();
+        var host = RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
         await host.StartAsync();
         try
         {

@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
@@ -59,7 +60,7 @@ public sealed class PollingReconciliationTests(IsolatedVhost vhost) : IClassFixt
         await world.Seed(Enumerable.Range(0, 200).Select(i => new ContactRow(campaign, $"+1415{6000000 + i:D7}", new JsonObject { ["n"] = i })));
 
         NpgsqlConnection.ClearAllPools();
-        using var host = PipelineHost.CreateBuilder(PipelineHost.AllRoles, world.Settings).Build();
+        using var host = RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

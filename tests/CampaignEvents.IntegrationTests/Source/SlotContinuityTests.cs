@@ -27,7 +27,7 @@ public sealed class SlotContinuityTests(IsolatedVhost vhost) : IClassFixture<Iso
         await world.DropSlots();
         await SlotPipeline.ChangeWhileAway(world, campaigns[0]);
 
-        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world));
+        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, Job.Source));
         SlotPipeline.OneLine(refused, $"replication slot {world.Slot} was dropped on the source after the adapter's snapshot completed; changes made while it was gone are lost to it. To take a new snapshot, set Source__RecreateSlot=true and start again, then run campaign-events reconcile --all --repair to remove rows deleted meanwhile");
         await using (var source = new NpgsqlConnection(world.SourceDb.ConnectionString))
         {
@@ -52,7 +52,7 @@ public sealed class SlotContinuityTests(IsolatedVhost vhost) : IClassFixture<Iso
                 SlotPipeline.Deadline,
                 "the new snapshot applied, the rows deleted meanwhile still local");
 
-            var repair = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world));
+            var repair = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world, Job.Reconcile));
             Assert.True(repair.ExitCode == 0, repair.ToString());
             Assert.True(SlotPipeline.Same(await world.SourceContacts(), await SlotPipeline.LocalContacts(world)), "local equals the source after the repair");
         }
@@ -78,7 +78,7 @@ public sealed class SlotContinuityTests(IsolatedVhost vhost) : IClassFixture<Iso
             await connection.ExecuteAsync("INSERT INTO campaigns (name, type, status) VALUES ('lost', 'voice', 'active')");
         }
 
-        world.Settings["ConnectionStrings:Source"] = source.ConnectionString;
+        await world.UseSource(source);
         await world.StartAdapter();
         await SlotPipeline.WaitForSnapshot(world);
         await world.StopAdapters();
@@ -99,10 +99,10 @@ public sealed class SlotContinuityTests(IsolatedVhost vhost) : IClassFixture<Iso
                 "the slot invalidated (wal_status lost)");
         }
 
-        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world));
+        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, Job.Source));
         SlotPipeline.OneLine(refused, $"replication slot {world.Slot} was invalidated on the source (wal_status lost: it fell behind by more than max_slot_wal_keep_size); changes made while it was gone are lost to it. To take a new snapshot, set Source__RecreateSlot=true and start again");
 
-        var status = await CliProcess.Run(["status", "--json"], SlotPipeline.Environment(world));
+        var status = await CliProcess.Run(["status", "--json"], SlotPipeline.Environment(world, Job.Status));
         Assert.Contains("\"walStatus\": \"lost\"", status.Output, StringComparison.Ordinal);
 
         // the setting re-creates it: a new slot that streams, and a new snapshot

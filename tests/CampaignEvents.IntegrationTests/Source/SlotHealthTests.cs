@@ -33,7 +33,7 @@ public sealed class SlotHealthTests(IsolatedVhost vhost) : IClassFixture<Isolate
         Assert.Contains($"replication slot {world.Slot} streaming, wal_status reserved", slot, StringComparison.Ordinal);
         Assert.Matches(@"[\d,]+ bytes of WAL behind, \d+\.\d s behind", slot);
 
-        var status = await CliProcess.Run(["status", "--json"], SlotPipeline.Environment(world));
+        var status = await CliProcess.Run(["status", "--json"], SlotPipeline.Environment(world, Job.Status));
         var json = JsonDocument.Parse(status.Output).RootElement.GetProperty("slot");
         Assert.True(json.GetProperty("exists").GetBoolean(), status.ToString());
         Assert.Equal("reserved", json.GetProperty("walStatus").GetString());
@@ -86,7 +86,7 @@ public sealed class SlotHealthTests(IsolatedVhost vhost) : IClassFixture<Isolate
     public async Task A_lag_setting_out_of_range_fails_the_start_with_one_line_naming_it()
     {
         await using var world = await SourceWorld.Create(vhost, "slotsetting");
-        var result = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, ("Source__MaxReadyLag", "00:00:00")));
+        var result = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, Job.Source, ("Source__MaxReadyLag", "00:00:00")));
         SlotPipeline.OneLine(result, "Source:MaxReadyLag must be between 00:00:01 and 7.00:00:00");
     }
 

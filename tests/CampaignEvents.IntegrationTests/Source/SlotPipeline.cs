@@ -1,8 +1,10 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
+using CampaignEvents.TestSupport.Stack;
 using Dapper;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
@@ -27,7 +29,7 @@ static class SlotPipeline
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var host = PipelineHost.CreateBuilder(PipelineHost.AllRoles, settings).Build();
+        var host = RoleHosts.Build(PipelineHost.AllRoles, settings);
         await host.StartAsync();
         return host;
     }
@@ -41,7 +43,7 @@ static class SlotPipeline
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var host = PipelineHost.CreateBuilder([Role.Sync, Role.Reconcile], settings).Build();
+        var host = RoleHosts.Build([Role.Sync, Role.Reconcile], settings);
         await host.StartAsync();
         return host;
     }
@@ -52,10 +54,20 @@ static class SlotPipeline
         host.Dispose();
     }
 
-    /// <summary>The world's settings as environment variables of a <c>campaign-events</c> process.</summary>
-    public static Dictionary<string, string?> Environment(SourceWorld world, params (string Key, string Value)[] extra)
+    /// <summary>
+    /// The world's settings as environment variables of a <c>campaign-events</c> process, as the
+    /// administrator: for the commands that are the administrator's (<c>rebase-versions</c>, <c>errors</c>).
+    /// </summary>
+    public static Dictionary<string, string?> Environment(SourceWorld world, params (string Key, string Value)[] extra) =>
+        Environment(world.Settings, world, extra);
+
+    /// <summary>The world's settings as environment variables of a <c>campaign-events</c> process run as <paramref name="job"/>.</summary>
+    public static Dictionary<string, string?> Environment(SourceWorld world, Job job, params (string Key, string Value)[] extra) =>
+        Environment(Identities.As(job, world.Settings), world, extra);
+
+    static Dictionary<string, string?> Environment(IReadOnlyDictionary<string, string?> settings, SourceWorld world, (string Key, string Value)[] extra)
     {
-        var environment = world.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        var environment = settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
         environment["RabbitMq__ManagementPort"] = world.Vhost.Rabbit.ManagementPort.ToString(CultureInfo.InvariantCulture);
         environment["Observability__MetricsPort"] = "0";
         environment["Observability__HealthPort"] = "0";

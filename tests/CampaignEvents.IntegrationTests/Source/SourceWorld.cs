@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -20,6 +21,10 @@ namespace CampaignEvents.IntegrationTests.Source;
 /// One isolated world for a source-adapter scenario: a source database in the default shape, a
 /// migrated local database, unique slot and publication names, and the oracle on the class's vhost.
 /// Disposal stops the adapters, drops the slot (so the server keeps no WAL for it) and the databases.
+/// <see cref="Settings"/> hold the administrator's connections (the world's own setup and
+/// assertions use them); every adapter or pipeline it runs gets its job's identity laid over them
+/// (<see cref="RoleHosts"/>, <see cref="Identities.As(Job, IReadOnlyDictionary{string, string?})"/>),
+/// the source's grants and publication made the way its admin makes them (database/roles/source.sql).
 /// </summary>
 public sealed class SourceWorld : IAsyncDisposable
 {
@@ -68,6 +73,7 @@ public sealed class SourceWorld : IAsyncDisposable
         }
 
         var slot = $"ce_t_{Guid.NewGuid():N}"[..24];
+        await Identities.GrantSource(sourceDb, slot);
         var oracle = await EventOracle.Start(rabbit, $"oracle-{slot}");
         var world = new SourceWorld(stack, vhost, sourceDb, localDb, slot, oracle);
         world.Settings["ConnectionStrings:Source"] = sourceDb.ConnectionString;
@@ -83,10 +89,21 @@ public sealed class SourceWorld : IAsyncDisposable
         return world;
     }
 
-    /// <summary>Starts the adapter in this process (the composition root the run command uses).</summary>
+    /// <summary>
+    /// Points the world at another source database (a throwaway server's, as its administrator): the
+    /// jobs' logins are made there and database/roles/source.sql applied, as on the world's own.
+    /// </summary>
+    public async Task UseSource(NpgsqlConnectionStringBuilder source)
+    {
+        await Identities.EnsureRoles(source);
+        await Identities.GrantSource(source, Slot);
+        Settings["ConnectionStrings:Source"] = source.ConnectionString;
+    }
+
+    /// <summary>Starts the adapter in this process (the composition root the run command uses), as the source job.</summary>
     public async Task<IHost> StartAdapter()
     {
-        var host = PipelineHost.CreateBuilder([Role.Source], Settings).Build();
+        var host = RoleHosts.Build([Role.Source], Settings);
         hosts.Add(host);
         await host.StartAsync();
         return host;
@@ -103,7 +120,7 @@ public sealed class SourceWorld : IAsyncDisposable
         hosts.Clear();
     }
 
-    /// <summary>Starts <c>campaign-events run --role source</c> as a separate process with the world's settings.</summary>
+    /// <summary>Starts <c>campaign-events run --role source</c> as a separate process with the world's settings, as the source job.</summary>
     public Process StartAdapterProcess(Action<string>? output = null)
     {
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "campaign-events.dll"), "run", "--role", "source"])
@@ -112,7 +129,7 @@ public sealed class SourceWorld : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (key, value) in Settings)
+        foreach (var (key, value) in Identities.As(Job.Source, Settings))
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

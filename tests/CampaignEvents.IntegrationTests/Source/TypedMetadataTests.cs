@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
@@ -62,7 +63,7 @@ public sealed class TypedMetadataTests(IsolatedVhost vhost) : IClassFixture<Isol
         }
 
         NpgsqlConnection.ClearAllPools();
-        using var host = PipelineHost.CreateBuilder(PipelineHost.AllRoles, world.Settings).Build();
+        using var host = RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

@@ -54,7 +54,7 @@ public sealed class VersionDomainTests(IsolatedVhost vhost) : IClassFixture<Isol
 
         await SlotPipeline.ChangeWhileAway(world, campaigns[0]);
 
-        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world));
+        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, Job.Source));
         SlotPipeline.OneLine(refused, "version domain changed: the source database is another cluster than the one the local versions come from");
         Assert.Contains("run campaign-events rebase-versions --all", refused.Error, StringComparison.Ordinal);
 
@@ -77,7 +77,7 @@ public sealed class VersionDomainTests(IsolatedVhost vhost) : IClassFixture<Isol
             SlotPipeline.Deadline,
             "the new snapshot applied over the re-based rows");
 
-        var repair = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world));
+        var repair = await CliProcess.Run(["reconcile", "--all", "--repair", "--timeout", "20"], SlotPipeline.Environment(world, Job.Reconcile));
         Assert.True(repair.ExitCode == 0, repair.ToString());
         Assert.True(SlotPipeline.Same(await world.SourceContacts(), await SlotPipeline.LocalContacts(world)), "local equals the source after the repair");
 
@@ -98,7 +98,7 @@ public sealed class VersionDomainTests(IsolatedVhost vhost) : IClassFixture<Isol
         await SlotPipeline.WaitForSnapshot(world);
         await world.StopAdapters();
 
-        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, ("Source__Mode", "Polling")));
+        var refused = await CliProcess.Run(["run", "--role", "source"], SlotPipeline.Environment(world, Job.Source, ("Source__Mode", "Polling")));
 
         SlotPipeline.OneLine(refused, "version domain changed: the local versions come from replication capture but Source__Mode is now polling");
     }

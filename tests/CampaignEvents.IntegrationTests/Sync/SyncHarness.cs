@@ -1,3 +1,4 @@
+using CampaignEvents.IntegrationTests.Pipeline;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
@@ -44,7 +45,7 @@ public static class SyncHarness
             settings[key] = value;
         }
 
-        var host = PipelineHost.CreateBuilder([Role.Sync], settings).Build();
+        var host = RoleHosts.Build([Role.Sync], settings);
         try
         {
             await host.StartAsync();

@@ -4,6 +4,7 @@ using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
 using Npgsql;
+using Xunit;
 
 namespace CampaignEvents.TestSupport.Stack;
 
@@ -30,7 +31,7 @@ public enum Job
 public static class Identities
 {
     static readonly SemaphoreSlim Gate = new(1, 1);
-    static bool rolesEnsured;
+    static readonly HashSet<string> ServersWithRoles = [];
 
     /// <summary>The broker users of the definitions file with their permission patterns, the administrator left out.</summary>
     public static IReadOnlyList<BrokerUser> BrokerUsers { get; } = ReadDefinitions();
@@ -117,20 +118,48 @@ public static class Identities
     };
 
     /// <summary>
-    /// The settings (environment variable names) that give a process the identity of <paramref name="job"/>
-    /// on the given databases and broker; a database the job does not use is left out.
+    /// The one place a test gets a job's identity: the settings (configuration keys, as
+    /// <c>PipelineHost.CreateBuilder</c>'s overrides take them) that make a host or process run as
+    /// <paramref name="job"/> on a test's own databases and vhost. <paramref name="localDb"/> and
+    /// <paramref name="sourceDb"/> are the administrator's connections to them (host, port, database
+    /// and options are kept, the login changes); a database the job does not use gets no connection
+    /// string (null hides one given elsewhere), so a host cannot fall back to the administrator's.
+    /// The databases need the grants (local.sql comes with the migrations; <see cref="GrantSource"/>
+    /// on the source) and the vhost the users' permissions (<see cref="IsolatedVhost"/> sets them).
     /// </summary>
-    public static Dictionary<string, string?> Environment(Job job, NpgsqlConnectionStringBuilder localDb, NpgsqlConnectionStringBuilder? sourceDb)
+    public static Dictionary<string, string?> Settings(Job job, NpgsqlConnectionStringBuilder? localDb, NpgsqlConnectionStringBuilder? sourceDb)
     {
         var user = BrokerUser(job);
-        var settings = new Dictionary<string, string?>
+        return new Dictionary<string, string?>
         {
-            ["RabbitMq__Username"] = user,
-            ["RabbitMq__Password"] = Password(user),
-            ["ConnectionStrings__Contacts"] = LocalRole(job) is { } local ? Login(localDb, local).ConnectionString : null,
-            ["ConnectionStrings__Source"] = SourceRole(job) is { } source && sourceDb is not null ? Login(sourceDb, source).ConnectionString : null,
+            ["RabbitMq:Username"] = user,
+            ["RabbitMq:Password"] = Password(user),
+            ["ConnectionStrings:Contacts"] = LocalRole(job) is { } local && localDb is not null ? Login(localDb, local).ConnectionString : null,
+            ["ConnectionStrings:Source"] = SourceRole(job) is { } source && sourceDb is not null ? Login(sourceDb, source).ConnectionString : null,
         };
-        return settings;
+    }
+
+    /// <summary><see cref="Settings"/> as environment variables of a <c>campaign-events</c> process.</summary>
+    public static Dictionary<string, string?> Environment(Job job, NpgsqlConnectionStringBuilder? localDb, NpgsqlConnectionStringBuilder? sourceDb) =>
+        Settings(job, localDb, sourceDb).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+
+    /// <summary>
+    /// <paramref name="settings"/> (a host's configuration overrides, ':' keys, holding the
+    /// administrator's connection strings) with the identity of <paramref name="job"/> laid over
+    /// them: the connection strings are re-issued for the job's logins on the same databases.
+    /// </summary>
+    public static Dictionary<string, string?> As(Job job, IReadOnlyDictionary<string, string?> settings)
+    {
+        static NpgsqlConnectionStringBuilder? Database(IReadOnlyDictionary<string, string?> settings, string key) =>
+            settings.TryGetValue(key, out var value) && !string.IsNullOrEmpty(value) ? new NpgsqlConnectionStringBuilder(value) : null;
+
+        var result = new Dictionary<string, string?>(settings);
+        foreach (var (key, value) in Settings(job, Database(settings, "ConnectionStrings:Contacts"), Database(settings, "ConnectionStrings:Source")))
+        {
+            result[key] = value;
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -143,13 +172,17 @@ public static class Identities
         await Gate.WaitAsync();
         try
         {
-            if (rolesEnsured)
+            await using var connection = new NpgsqlConnection(admin.ConnectionString);
+            await connection.OpenAsync();
+
+            // once per server (a throwaway server of a test lacks the stack's logins; its port may
+            // be another's later, its start time is not)
+            await using var started = new NpgsqlCommand("SELECT pg_postmaster_start_time()::text", connection);
+            if (!ServersWithRoles.Add($"{admin.Host}:{admin.Port} {await started.ExecuteScalarAsync()}"))
             {
                 return;
             }
 
-            await using var connection = new NpgsqlConnection(admin.ConnectionString);
-            await connection.OpenAsync();
             await using var super = new NpgsqlCommand("SELECT rolsuper FROM pg_roles WHERE rolname = current_user", connection);
             var superuser = (bool)(await super.ExecuteScalarAsync())!;
             foreach (var role in new[] { RoleGrants.Roles.Sync, RoleGrants.Roles.Adapter, RoleGrants.Roles.Reconcile, RoleGrants.Roles.Reader, RoleGrants.Roles.Pipeline, RoleGrants.Roles.Source })
@@ -169,13 +202,66 @@ public static class Identities
                     await alter.ExecuteNonQueryAsync();
                 }
             }
-
-            rolesEnsured = true;
         }
         finally
         {
             Gate.Release();
         }
+    }
+
+    /// <summary>The jobs' database logins (the administrator and the owner are none of them).</summary>
+    public static IReadOnlySet<string> JobLogins { get; } = new HashSet<string>
+    {
+        RoleGrants.Roles.Sync, RoleGrants.Roles.Adapter, RoleGrants.Roles.Reconcile, RoleGrants.Roles.Reader, RoleGrants.Roles.Pipeline, RoleGrants.Roles.Source,
+    };
+
+    /// <summary>
+    /// The guard that keeps the tests on the jobs' identities: fails when the settings a product
+    /// host runs with (<paramref name="setting"/> reads its configuration) connect to a database
+    /// or the broker as anything but a job's login or user, the administrator's above all.
+    /// </summary>
+    public static void RequireJobIdentity(Func<string, string?> setting, string host)
+    {
+        foreach (var key in new[] { "ConnectionStrings:Contacts", "ConnectionStrings:Source" })
+        {
+            if (setting(key) is { Length: > 0 } value)
+            {
+                var login = new NpgsqlConnectionStringBuilder(value).Username;
+                Assert.True(login is not null && JobLogins.Contains(login),
+                    $"{host} connects to {key} as {login}, not as a job's login: give it Identities.Settings (README: Identities and permissions)");
+            }
+        }
+
+        var user = setting("RabbitMq:Username");
+        Assert.True(user is not null && BrokerUsers.Any(u => u.Name == user),
+            $"{host} connects to RabbitMQ as {user}, not as a job's user: give it Identities.Settings (README: Identities and permissions)");
+    }
+
+    /// <summary>
+    /// The same guard on the broker itself: waits until at least <paramref name="expected"/>
+    /// connections the product opened on <paramref name="vhost"/> are listed by the management API
+    /// (their client-provided name starts with "campaign-events "; the harness's own have other
+    /// names), and fails when one of them was made by a user that is not a job's. Returns them.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Name, string User)>> RequireJobUsersOnBroker(HttpClient management, string vhost, int expected = 1)
+    {
+        IReadOnlyList<(string Name, string User)> found = [];
+        await Eventually.Until(async () =>
+        {
+            var connections = await management.GetFromJsonAsync<JsonElement>($"api/vhosts/{Uri.EscapeDataString(vhost)}/connections");
+            found = [.. connections.EnumerateArray()
+                .Select(c => (
+                    Name: c.TryGetProperty("client_properties", out var client) && client.TryGetProperty("connection_name", out var name) ? name.GetString() ?? "" : "",
+                    User: c.GetProperty("user").GetString() ?? ""))
+                .Where(c => c.Name.StartsWith("campaign-events ", StringComparison.Ordinal))];
+            return found.Count >= expected;
+        }, TimeSpan.FromSeconds(60), () => $"{expected} connection(s) of the product listed on vhost {vhost}; listed: {string.Join(", ", found)}");
+        foreach (var (name, user) in found)
+        {
+            Assert.True(BrokerUsers.Any(u => u.Name == user), $"the connection '{name}' on vhost {vhost} is made by {user}, not by a job's user: give the process Identities.Settings (README: Identities and permissions)");
+        }
+
+        return found;
     }
 
     static List<BrokerUser> ReadDefinitions()

@@ -55,9 +55,16 @@ public sealed class IsolatedSourceDatabase : IsolatedDatabase
 /// <summary>The tests' databases: the same throwaway databases as the benchmark tool's (CampaignEvents.Throwaway).</summary>
 public static class Databases
 {
-    /// <summary>Creates an empty database with a unique name and returns its connection settings.</summary>
-    public static Task<NpgsqlConnectionStringBuilder> Create(TestStack stack, string purpose) =>
-        ThrowawayDatabases.Create(stack.Postgres, ThrowawayDatabases.Name(purpose));
+    /// <summary>
+    /// Creates an empty database with a unique name and returns the administrator's connection
+    /// settings to it; the jobs' logins exist on the server (<see cref="Identities.EnsureRoles"/>), so
+    /// the migrations' grants (database/roles/local.sql) reach them.
+    /// </summary>
+    public static async Task<NpgsqlConnectionStringBuilder> Create(TestStack stack, string purpose)
+    {
+        await Identities.EnsureRoles(stack.Postgres);
+        return await ThrowawayDatabases.Create(stack.Postgres, ThrowawayDatabases.Name(purpose));
+    }
 
     public static async Task Drop(TestStack stack, string name)
     {

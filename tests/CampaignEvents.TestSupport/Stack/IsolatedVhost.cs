@@ -8,7 +8,10 @@ namespace CampaignEvents.TestSupport.Stack;
 
 /// <summary>
 /// A RabbitMQ virtual host of its own for one test class (a class fixture), created through the
-/// management API and deleted with everything in it at the end.
+/// management API and deleted with everything in it at the end. <see cref="Rabbit"/> is the
+/// administrator's (the harness: topology, queues a test reads); every role user of
+/// infra/compose/rabbitmq-definitions.json gets its permissions on the vhost too, so a host runs as
+/// its job's user (<see cref="Identities.Settings"/>).
 /// </summary>
 public sealed class IsolatedVhost : IAsyncLifetime
 {
@@ -26,6 +29,7 @@ public sealed class IsolatedVhost : IAsyncLifetime
         var stack = await TestStack.Get();
         http = CreateManagementClient(stack.Rabbit);
         Rabbit = await ThrowawayVhosts.Create(stack.Rabbit, $"ce-test-{Guid.NewGuid():N}"[..24]);
+        await Identities.GrantBroker(http, Rabbit.VirtualHost);
     }
 
     public async ValueTask DisposeAsync()

@@ -101,14 +101,16 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
     public Task StartNode(int node) => Script("start-node", node.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>
-    /// A vhost of its own for a test, with the cluster user's permissions and the broker policies
-    /// of infra/compose/rabbitmq-definitions.json (those infra/cluster.sh applies to its own vhost).
+    /// A vhost of its own for a test, with the cluster administrator's permissions, the role users'
+    /// (infra/cluster.sh creates the users) and the broker policies of
+    /// infra/compose/rabbitmq-definitions.json (those infra/cluster.sh applies to its own vhost).
     /// </summary>
     public async Task<string> CreateVhost()
     {
         var name = $"ce-cluster-{Guid.NewGuid():N}"[..24];
         (await management.PutAsync($"api/vhosts/{name}", null)).EnsureSuccessStatusCode();
         (await management.PutAsJsonAsync($"api/permissions/{name}/{User}", new { configure = ".*", write = ".*", read = ".*" })).EnsureSuccessStatusCode();
+        await Identities.GrantBroker(management, name);
         using var definitions = JsonDocument.Parse(await File.ReadAllTextAsync(Repository.PathOf("infra/compose/rabbitmq-definitions.json")));
         foreach (var policy in definitions.RootElement.GetProperty("policies").EnumerateArray())
         {

@@ -11,6 +11,10 @@ namespace CampaignEvents.TestSupport.Stack;
 /// shared one. Needs root (runuser) and the rabbitmq-server package, which infra/up.sh installs:
 /// skipped with the reason otherwise, and a failure under CI=true.
 /// Starting takes 15–20 s; the node keeps its state (durable queues and their messages) across a restart.
+/// No guest: the node is born with an administrator of its own (<see cref="Rabbit"/>, a password
+/// generated per node) and the role users of infra/compose/rabbitmq-definitions.json with their
+/// permissions on vhost "/" (<see cref="Identities.As(RabbitMqOptions, string)"/>), from a
+/// definitions file it loads at boot.
 /// With <see cref="ThrowawayCertificates"/> it also listens for AMQP over TLS on <see cref="TlsPort"/>
 /// (asking every client for a certificate signed by the CA) and serves the management API over
 /// HTTPS on <see cref="ManagementPort"/>.
@@ -48,6 +52,11 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The node's administrator (generated per node; the harness's: vhosts, queues a test reads).</summary>
+    public string AdminUser { get; } = $"ce-admin-{Guid.NewGuid():N}"[..17];
+
+    string AdminPassword { get; } = Guid.NewGuid().ToString("N");
+
     /// <summary>The rabbitmq_prometheus endpoint's port (<c>http://127.0.0.1:{port}/metrics</c>), when started with it.</summary>
     public int? PrometheusPort { get; private set; }
 
@@ -57,8 +66,8 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
     /// <summary>The management API over HTTPS (only when started with certificates).</summary>
     public int ManagementPort { get; private set; }
 
-    /// <summary>The broker's address for the pipeline's settings: vhost "/", the built-in guest user (loopback only).</summary>
-    public RabbitMqOptions Rabbit => new() { Host = "127.0.0.1", Port = Port, VirtualHost = "/", Username = "guest", Password = "guest" };
+    /// <summary>The broker's address as its administrator, on vhost "/" (a role's: <c>Identities.As(broker.Rabbit, user)</c>).</summary>
+    public RabbitMqOptions Rabbit => new() { Host = "127.0.0.1", Port = Port, VirtualHost = "/", Username = AdminUser, Password = AdminPassword };
 
     /// <param name="prometheus">Also enable rabbitmq_prometheus on loopback, as infra/lib.sh does.</param>
     /// <param name="certificates">Also listen for AMQP over TLS and serve the management API over HTTPS.</param>
@@ -69,7 +78,11 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
         var folder = Path.Combine(Path.GetTempPath(), $"ce-rabbitmq-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var broker = new ThrowawayRabbitMq(folder, ThrowawayServers.FreePort(), ThrowawayServers.FreePort());
-        var config = $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n";
+        var config = $"listeners.tcp.default = 127.0.0.1:{broker.Port}\nlog.console = false\n"
+            // its own administrator instead of guest, and the role users, from the first boot on
+            + $"default_user = {broker.AdminUser}\ndefault_pass = {broker.AdminPassword}\ndefault_user_tags.administrator = true\n"
+            + $"load_definitions = {folder}/definitions.json\n";
+        await File.WriteAllTextAsync($"{folder}/definitions.json", broker.Definitions());
         if (prometheus)
         {
             broker.PrometheusPort = ThrowawayServers.FreePort();
@@ -110,6 +123,28 @@ public sealed class ThrowawayRabbitMq : IAsyncDisposable
         }
 
         return broker;
+    }
+
+    /// <summary>The administrator and the role users with their permissions on vhost "/", as a definitions file (passwords as salted SHA-256 hashes).</summary>
+    string Definitions()
+    {
+        static string Hash(string password)
+        {
+            var salt = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4);
+            return Convert.ToBase64String([.. salt, .. System.Security.Cryptography.SHA256.HashData([.. salt, .. System.Text.Encoding.UTF8.GetBytes(password)])]);
+        }
+
+        object User(string name, string password, string tags) =>
+            new Dictionary<string, object> { ["name"] = name, ["password_hash"] = Hash(password), ["hashing_algorithm"] = "rabbit_password_hashing_sha256", ["tags"] = tags };
+        object Permission(string user, string configure, string write, string read) =>
+            new Dictionary<string, object> { ["user"] = user, ["vhost"] = "/", ["configure"] = configure, ["write"] = write, ["read"] = read };
+
+        return System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["users"] = Identities.BrokerUsers.Select(u => User(u.Name, Identities.Password(u.Name), string.Join(',', u.Tags))).Prepend(User(AdminUser, AdminPassword, "administrator")).ToArray(),
+            ["vhosts"] = new[] { new Dictionary<string, object> { ["name"] = "/" } },
+            ["permissions"] = Identities.BrokerUsers.Select(u => Permission(u.Name, u.Configure, u.Write, u.Read)).Prepend(Permission(AdminUser, ".*", ".*", ".*")).ToArray(),
+        });
     }
 
     /// <summary>Starts the node (again) and waits until it accepts AMQP connections.</summary>
