@@ -1,8 +1,11 @@
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.TestSupport.Stack;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using RabbitMQ.Client.Exceptions;
 
 namespace CampaignEvents.IntegrationTests.Pipeline;
 
@@ -26,13 +29,42 @@ static class RoleHosts
         }
         : Job.Pipeline;
 
+    /// <summary>
+    /// The deployment's step before a host of <paramref name="roles"/> runs as its job: the parts
+    /// of the topology the roles use, with their settings (the wait queues of
+    /// Sync:CampaignWaitIntervals), declared as the administrator of <paramref name="settings"/>
+    /// (':' or '__' keys), as <c>migrate --topology</c> declares the whole of it.
+    /// </summary>
+    public static async Task DeclareTopology(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings)
+    {
+        var configuration = settings.ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => s.Value);
+        using var deployment = PipelineHost.CreateBuilder(roles, configuration).Build();
+        var topology = deployment.Services.GetRequiredService<BrokerTopology>();
+        try
+        {
+            await topology.Declare(CancellationToken.None);
+        }
+        catch (Exception e) when (e is SettingsException or BrokerUnreachableException or OperationInterruptedException)
+        {
+            // a broker that is away or refuses is the role host's to report, as it would be in production
+        }
+    }
+
     /// <summary><paramref name="settings"/> with the identity of the job of <paramref name="roles"/>.</summary>
     public static Dictionary<string, string?> Settings(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings) =>
         Identities.As(JobOf(roles), settings);
 
-    /// <summary>A host of <paramref name="roles"/> (not started), as <c>campaign-events run</c> builds it, with the job's identity.</summary>
-    public static IHost Build(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings)
+    /// <summary>
+    /// A host of <paramref name="roles"/> (not started), as <c>campaign-events run</c> builds it, with
+    /// the job's identity. First the deployment's step, as the administrator of
+    /// <paramref name="settings"/>: <c>migrate --topology</c> for the parts of the topology the
+    /// roles use, with their settings (wait queues). A role user may declare its own queues, but not
+    /// a wait queue on a fresh vhost: that dead-letters to the default exchange, and RabbitMQ checks
+    /// write permission on it for a new queue's dead-letter exchange (README: Identities and permissions).
+    /// </summary>
+    public static async Task<IHost> Build(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings)
     {
+        await DeclareTopology(roles, settings);
         var host = PipelineHost.CreateBuilder(roles, Settings(roles, settings)).Build();
         var configuration = host.Services.GetRequiredService<IConfiguration>();
         try

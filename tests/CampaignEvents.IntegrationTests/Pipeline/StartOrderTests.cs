@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
+using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Sync.Configuration;
 using CampaignEvents.IntegrationTests.Source;
@@ -41,6 +42,13 @@ public sealed class StartOrderTests(IsolatedVhost vhost) : IClassFixture<Isolate
         roles.Start("sync");
         await roles.LocalEqualsSource(Deadline);
         Assert.Equal(0, await vhost.MessagesReady(Topology.ErrorQueue(Topology.ContactChangesQueue)));
+
+        // the guard: each role process connected as its own job, none as the administrator
+        var connections = await Identities.RequireJobUsersOnBroker(vhost.Management, vhost.Name, expected: 2);
+        Assert.Contains(connections, c => c.User == Identities.BrokerUser(Job.Source));
+        Assert.Contains(connections, c => c.User == Identities.BrokerUser(Job.Sync));
+        await Identities.RequireJobLoginsConnected(roles.World.SourceDb, RoleGrants.Roles.Source);
+        await Identities.RequireJobLoginsConnected(roles.World.LocalDb, RoleGrants.Roles.Adapter, RoleGrants.Roles.Sync);
     }
 
     [Fact]

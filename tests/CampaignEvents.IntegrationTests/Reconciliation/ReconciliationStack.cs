@@ -1,11 +1,12 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
+using CampaignEvents.Infrastructure.Database;
 using Dapper;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
@@ -75,7 +76,7 @@ public class ReconciliationStack : IAsyncLifetime
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        host = RoleHosts.Build(Roles, Overrides);
+        host = await RoleHosts.Build(Roles, Overrides);
         await host.StartAsync();
 
         // Rows written while the adapter takes its first snapshot are delivered twice (snapshot and
@@ -86,6 +87,10 @@ public class ReconciliationStack : IAsyncLifetime
             async () => await state.ExecuteScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM source_adapter_state WHERE snapshot_completed_at IS NOT NULL)"),
             TimeSpan.FromSeconds(60),
             "the source adapter's first snapshot completed");
+
+        // the guard: the host runs as its job (the union of its roles'), on the broker and on both databases
+        await Identities.RequireJobUsersOnBroker(vhost.Management, vhost.Name);
+        await Identities.RequireJobLoginsConnected(source.Connection, RoleGrants.Roles.Source);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,6 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Diagnostics.Metrics;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.Reconciliation;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
@@ -31,7 +31,7 @@ public sealed class ScheduledReconciliationTests(IsolatedVhost vhost) : IClassFi
             ["Logging:LogLevel:Default"] = "Warning",
         };
 
-        using var host = RoleHosts.Build([Role.Reconcile], settings);
+        using var host = await RoleHosts.Build([Role.Reconcile], settings);
         // this host's counter only: test classes running beside this one host reconcilers of their own, whose
         // counters (0) would otherwise be observed after this one and overwrite it
         var meters = host.Services.GetRequiredService<IMeterFactory>();

@@ -1,6 +1,6 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.IntegrationTests.Source;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
@@ -27,7 +27,7 @@ public sealed class SynchronizationThroughPipelineTests(IsolatedVhost vhost) : I
     public async Task Property_2_local_contacts_equal_the_external_ones_after_synchronization()
     {
         await using var world = await SourceWorld.Create(vhost, "property2");
-        using var host = RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
+        using var host = await RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

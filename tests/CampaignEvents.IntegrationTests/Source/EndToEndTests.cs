@@ -1,7 +1,8 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
@@ -27,11 +28,19 @@ public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedV
             await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number) VALUES (@c, 'not a phone')", new { c = campaigns[0] });
         }
 
-        var host = RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
+        var host = await RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
         await host.StartAsync();
         try
         {
             await LocalEqualsSource(world);
+
+            // the guard (docs/adr/0015): the pipeline connects as its job, never as the administrator
+            // the harness keeps: the broker's connection, the walsender and the local sessions
+            var broker = await Identities.RequireJobUsersOnBroker(vhost.Management, vhost.Name);
+            Assert.All(broker, c => Assert.Equal(Identities.BrokerUser(Job.Pipeline), c.User));
+            await Identities.RequireJobLoginsConnected(world.SourceDb, RoleGrants.Roles.Source);
+            await Identities.RequireJobLoginsConnected(world.LocalDb, RoleGrants.Roles.Pipeline);
+
             await using (var connection = await world.Source.OpenConnectionAsync())
             {
                 await connection.ExecuteAsync("UPDATE contacts SET metadata = metadata || '{\"updated\": true}' WHERE phone_number LIKE '+141520001%'");
@@ -43,8 +52,7 @@ public sealed class EndToEndTests(IsolatedVhost vhost) : IClassFixture<IsolatedV
             await LocalEqualsSource(world);
 
             // the operator's view of the same pipeline: the slot is there, streaming, and its lag is measured
-            var environment = world.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
-            var status = await CliProcess.Run(["status", "--json"], environment);
+            var status = await CliProcess.Run(["status", "--json"], SlotPipeline.Environment(world, Job.Status));
             var slot = JsonDocument.Parse(status.Output).RootElement.GetProperty("slot");
             Assert.Equal(world.Slot, slot.GetProperty("name").GetString());
             Assert.True(slot.GetProperty("exists").GetBoolean(), status.ToString());

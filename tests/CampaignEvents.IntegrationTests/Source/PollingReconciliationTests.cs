@@ -1,8 +1,8 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -60,7 +60,7 @@ public sealed class PollingReconciliationTests(IsolatedVhost vhost) : IClassFixt
         await world.Seed(Enumerable.Range(0, 200).Select(i => new ContactRow(campaign, $"+1415{6000000 + i:D7}", new JsonObject { ["n"] = i })));
 
         NpgsqlConnection.ClearAllPools();
-        using var host = RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
+        using var host = await RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

@@ -1,8 +1,8 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.Source;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
@@ -45,7 +45,7 @@ public sealed class RejectedAtSourceTests(IsolatedVhost vhost) : IClassFixture<I
             // and the consumer of this build holds the whole batch that carries it while it waits
         }
 
-        var host = RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
+        var host = await RoleHosts.Build([Role.Source, Role.Sync], world.Settings);
         var metrics = host.Services.GetRequiredService<SourceMetrics>();
         long rejected = 0;
         using var listener = new MeterListener

@@ -1,7 +1,7 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
@@ -29,7 +29,7 @@ static class SlotPipeline
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var host = RoleHosts.Build(PipelineHost.AllRoles, settings);
+        var host = await RoleHosts.Build(PipelineHost.AllRoles, settings);
         await host.StartAsync();
         return host;
     }
@@ -43,7 +43,7 @@ static class SlotPipeline
             ["Reconciliation:Interval"] = "00:00:00",
             ["Logging:LogLevel:Default"] = "Warning",
         };
-        var host = RoleHosts.Build([Role.Sync, Role.Reconcile], settings);
+        var host = await RoleHosts.Build([Role.Sync, Role.Reconcile], settings);
         await host.StartAsync();
         return host;
     }

@@ -1,4 +1,3 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -7,6 +6,7 @@ using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Phones;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.Source.Mapping;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
@@ -103,7 +103,7 @@ public sealed class SourceWorld : IAsyncDisposable
     /// <summary>Starts the adapter in this process (the composition root the run command uses), as the source job.</summary>
     public async Task<IHost> StartAdapter()
     {
-        var host = RoleHosts.Build([Role.Source], Settings);
+        var host = await RoleHosts.Build([Role.Source], Settings);
         hosts.Add(host);
         await host.StartAsync();
         return host;

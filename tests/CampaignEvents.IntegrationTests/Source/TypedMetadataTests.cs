@@ -1,8 +1,8 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Text.Json;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -63,7 +63,7 @@ public sealed class TypedMetadataTests(IsolatedVhost vhost) : IClassFixture<Isol
         }
 
         NpgsqlConnection.ClearAllPools();
-        using var host = RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
+        using var host = await RoleHosts.Build(PipelineHost.AllRoles, world.Settings);
         await host.StartAsync(TestContext.Current.CancellationToken);
         try
         {

@@ -6,6 +6,8 @@ using System.Text.RegularExpressions;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Infrastructure.Phones;
 using CampaignEvents.Sync.ApplyContactChanges;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -77,7 +79,8 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
 
         var plan = new BadInputPlan(new Random(13));
         BadInputPlan.CheckPhones(plan);
-        using var process = StartSyncProcess(database, vhost, out var log);
+        var (started, log) = await StartSyncProcess(database, vhost);
+        using var process = started;
         try
         {
             await Eventually.Until(async () => await Consumers(vhost, Topology.ContactChangesQueue) > 0 && await Consumers(vhost, Topology.CampaignChangesQueue) > 0,
@@ -304,7 +307,7 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
         }
     }
 
-    static Process StartSyncProcess(IsolatedDatabase database, IsolatedVhost vhost, out StringBuilder log)
+    static async Task<(Process Process, StringBuilder Log)> StartSyncProcess(IsolatedDatabase database, IsolatedVhost vhost)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -325,14 +328,20 @@ public sealed class BadInputSuiteTests(ITestOutputHelper output)
             environment[$"Sync__CampaignWaitIntervals__{i}"] = "00:00:01";
         }
 
+        // deployed as operators do (migrate --topology, as the administrator), run as the sync job
+        await RoleHosts.DeclareTopology([Role.Sync], environment);
+        foreach (var (key, value) in Identities.Environment(Job.Sync, database.Connection, null))
+        {
+            environment[key] = value;
+        }
+
         var process = Process.Start(CliProcess.StartInfo(["run", "--role", "sync"], environment))!;
         var lines = new StringBuilder();
-        log = lines;
         process.OutputDataReceived += (_, e) => Keep(lines, e.Data);
         process.ErrorDataReceived += (_, e) => Keep(lines, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return process;
+        return (process, lines);
     }
 
     /// <summary>The process's output, bounded: a warning per refused message would otherwise grow the test's memory.</summary>

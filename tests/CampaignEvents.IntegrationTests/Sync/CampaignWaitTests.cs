@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using CampaignEvents.Infrastructure.Messaging;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using Xunit;
@@ -171,6 +173,13 @@ public sealed class CampaignWaitTests
         foreach (var (key, value) in CampaignWait.Steps())
         {
             environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        // deployed as operators do (migrate --topology, as the administrator), run as the sync job
+        await RoleHosts.DeclareTopology([Role.Sync], environment);
+        foreach (var (key, value) in Identities.Environment(Job.Sync, database.Connection, null))
+        {
+            environment[key] = value;
         }
 
         using var process = System.Diagnostics.Process.Start(CliProcess.StartInfo(["run", "--role", "sync"], environment))!;

@@ -22,6 +22,10 @@ public sealed class SyncFixture : IAsyncLifetime
         await Vhost.InitializeAsync();
         Host = await SyncHarness.StartSync(Database.Connection.ConnectionString, Vhost.Rabbit);
         Broker = await SyncHarness.Connect(Vhost.Rabbit);
+
+        // the guard: the sync host is connected as the sync job's user, not as the administrator
+        var connections = await Identities.RequireJobUsersOnBroker(Vhost.Management, Vhost.Name);
+        Assert.All(connections, c => Assert.Equal(Identities.BrokerUser(Job.Sync), c.User));
     }
 
     public async ValueTask DisposeAsync()

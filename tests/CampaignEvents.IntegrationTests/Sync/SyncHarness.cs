@@ -1,10 +1,10 @@
-using CampaignEvents.IntegrationTests.Pipeline;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Infrastructure.Configuration;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -45,7 +45,7 @@ public static class SyncHarness
             settings[key] = value;
         }
 
-        var host = RoleHosts.Build([Role.Sync], settings);
+        var host = await RoleHosts.Build([Role.Sync], settings);
         try
         {
             await host.StartAsync();
