@@ -35,7 +35,7 @@ public sealed partial class ContainerProbeTests
         await using var vhost = new IsolatedVhost();
         await vhost.InitializeAsync();
         var (metrics, health) = (RunProcess.FreePort(), RunProcess.FreePort());
-        await using var run = RunProcess.Start(database, vhost, new Dictionary<string, string?>
+        await using var run = await RunProcess.Start(database, vhost, new Dictionary<string, string?>
         {
             ["Observability__ListenAddress"] = "0.0.0.0",
             ["Observability__MetricsPort"] = Port(metrics),
@@ -67,7 +67,7 @@ public sealed partial class ContainerProbeTests
         await using var vhost = new IsolatedVhost();
         await vhost.InitializeAsync();
         var (metrics, health) = (RunProcess.FreePort(), RunProcess.FreePort());
-        await using var run = RunProcess.Start(database, vhost, new Dictionary<string, string?>
+        await using var run = await RunProcess.Start(database, vhost, new Dictionary<string, string?>
         {
             ["Observability__ListenAddress"] = null,
             ["Observability__MetricsPort"] = Port(metrics),

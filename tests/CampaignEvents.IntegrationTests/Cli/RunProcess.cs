@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using CampaignEvents.Cli.Hosting;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 
@@ -27,7 +29,8 @@ sealed class RunProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
-    public static RunProcess Start(IsolatedDatabase database, IsolatedVhost vhost, IReadOnlyDictionary<string, string?> settings)
+    /// <summary><c>run --role sync</c> on the database and vhost, deployed as operators do (the topology as the administrator), as the sync job.</summary>
+    public static async Task<RunProcess> Start(IsolatedDatabase database, IsolatedVhost vhost, IReadOnlyDictionary<string, string?> settings)
     {
         var environment = new Dictionary<string, string?>
         {
@@ -39,6 +42,12 @@ sealed class RunProcess : IAsyncDisposable
             ["RabbitMq__Password"] = vhost.Rabbit.Password,
         };
         foreach (var (key, value) in settings)
+        {
+            environment[key] = value;
+        }
+
+        await RoleHosts.DeclareTopology([Role.Sync], environment);
+        foreach (var (key, value) in Identities.Environment(Job.Sync, database.Connection, null))
         {
             environment[key] = value;
         }

@@ -390,9 +390,20 @@ sealed class MatrixWorld : IAsyncDisposable
         return (contacts, campaigns);
     }
 
-    /// <summary>The three checks after convergence: reconcile --all exits 0, no error queue and no wait queue holds anything.</summary>
+    /// <summary>
+    /// The checks after convergence: reconcile --all exits 0, no error queue and no wait queue holds
+    /// anything; and the guard: the role processes connected as their jobs (the broker's connections
+    /// where the management API is at hand, the databases' sessions).
+    /// </summary>
     public async Task Verified()
     {
+        if (vhost is not null)
+        {
+            await Identities.RequireJobUsersOnBroker(vhost.Management, vhost.Name);
+        }
+
+        await Identities.RequireJobLoginsConnected(SourceDb, RoleGrants.Roles.Source);
+
         var reconcile = await CliProcess.Run(["reconcile", "--all", "--timeout", "60"], Environment("reconcile"), timeout: TimeSpan.FromMinutes(4));
         Xunit.Assert.True(reconcile.ExitCode == 0, $"reconcile --all: {reconcile}");
 

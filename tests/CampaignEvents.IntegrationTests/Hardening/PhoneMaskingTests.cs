@@ -61,7 +61,7 @@ public sealed class PhoneMaskingTests(IsolatedDatabase database, IsolatedVhost v
     async Task<string> RunAndPublish(bool mask, Guid campaign)
     {
         var errorsBefore = await vhost.MessagesReady("contact-changes_error");
-        await using var run = RunProcess.Start(database, vhost, new Dictionary<string, string?>
+        await using var run = await RunProcess.Start(database, vhost, new Dictionary<string, string?>
         {
             ["Logging__LogLevel__Default"] = "Debug",
             ["Observability__MaskPhoneNumbers"] = mask ? null : "false",

@@ -62,10 +62,11 @@ static class RoleHosts
     /// a wait queue on a fresh vhost: that dead-letters to the default exchange, and RabbitMQ checks
     /// write permission on it for a new queue's dead-letter exchange (README: Identities and permissions).
     /// </summary>
-    public static async Task<IHost> Build(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings)
+    /// <param name="job">Another job than the roles' own (one whose user may do more, e.g. <c>pipeline</c> for a sync host that also publishes what the other roles publish).</param>
+    public static async Task<IHost> Build(IReadOnlyCollection<Role> roles, IReadOnlyDictionary<string, string?> settings, Job? job = null)
     {
         await DeclareTopology(roles, settings);
-        var host = PipelineHost.CreateBuilder(roles, Settings(roles, settings)).Build();
+        var host = PipelineHost.CreateBuilder(roles, Identities.As(job ?? JobOf(roles), settings)).Build();
         var configuration = host.Services.GetRequiredService<IConfiguration>();
         try
         {

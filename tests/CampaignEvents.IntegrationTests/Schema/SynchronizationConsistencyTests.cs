@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
@@ -13,7 +14,8 @@ namespace CampaignEvents.IntegrationTests.Schema;
 /// The seed's Property 2 (database synchronization consistency) against the schema itself:
 /// contacts written to PostgreSQL read back exactly. Each iteration runs in a transaction that
 /// is rolled back, so nothing is left behind. The pipeline tests run the same property through
-/// RabbitMQ and the sync consumer.
+/// RabbitMQ and the sync consumer. Written and read as the sync job's login, the one that writes
+/// contacts in production (database/roles/local.sql).
 /// </summary>
 public sealed class SynchronizationConsistencyTests(IsolatedDatabase database) : IClassFixture<IsolatedDatabase>
 {
@@ -43,7 +45,8 @@ public sealed class SynchronizationConsistencyTests(IsolatedDatabase database) :
             ContactGenerators.Contacts(placeholders).ToArbitrary(),
             generated =>
             {
-                using var connection = database.DataSource.OpenConnection();
+                using var sync = NpgsqlDataSource.Create(Identities.Login(database.Connection, RoleGrants.Roles.Sync));
+                using var connection = sync.OpenConnection();
                 using var transaction = connection.BeginTransaction();
                 var campaigns = Enumerable.Range(0, 3)
                     .Select(i => connection.ExecuteScalar<Guid>(InsertCampaign, new { name = $"campaign {i}" }, transaction))

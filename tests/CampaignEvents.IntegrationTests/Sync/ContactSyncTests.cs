@@ -73,7 +73,7 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
     {
         var campaign = Guid.NewGuid();
         await PublishRaw(fixture.Broker, [(Topology.ContactChangedExchange, Changed(campaign, "+12015550500", 1))]);
-        var bus = fixture.Host.Services.GetRequiredService<IPublishEndpoint>();
+        var bus = await fixture.OtherRoles();
         await bus.Publish(new CampaignChanged
         {
             EventId = Guid.NewGuid(), Id = campaign, Name = "late", Type = "voice", Status = "active",
@@ -89,7 +89,7 @@ public sealed class ContactSyncTests(SyncFixture fixture) : IClassFixture<SyncFi
     public async Task Messages_published_through_MassTransit_by_the_other_roles_are_applied()
     {
         var campaign = Guid.NewGuid();
-        var bus = fixture.Host.Services.GetRequiredService<IPublishEndpoint>();
+        var bus = await fixture.OtherRoles();
         await bus.Publish(new CampaignChanged
         {
             EventId = Guid.NewGuid(), Id = campaign, Name = "from MassTransit", Type = "voice", Status = "active",

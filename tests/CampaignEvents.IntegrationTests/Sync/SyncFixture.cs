@@ -1,4 +1,6 @@
 using CampaignEvents.TestSupport.Stack;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RabbitMQ.Client;
 using Xunit;
@@ -15,6 +17,19 @@ public sealed class SyncFixture : IAsyncLifetime
     public IHost Host { get; private set; } = null!;
 
     public IConnection Broker { get; private set; } = null!;
+
+    IHost? otherRoles;
+
+    /// <summary>
+    /// A bus that publishes what the other roles publish (the adapter's events, through MassTransit):
+    /// a second sync host as the pipeline job, whose user may write to the contract's exchanges; the
+    /// sync job's may not (docs/adr/0015).
+    /// </summary>
+    public async Task<IPublishEndpoint> OtherRoles()
+    {
+        otherRoles ??= await SyncHarness.StartSync(Database.Connection.ConnectionString, Vhost.Rabbit, job: Job.Pipeline);
+        return otherRoles.Services.GetRequiredService<IPublishEndpoint>();
+    }
 
     public async ValueTask InitializeAsync()
     {
@@ -33,6 +48,12 @@ public sealed class SyncFixture : IAsyncLifetime
         if (Broker is not null)
         {
             await Broker.DisposeAsync();
+        }
+
+        if (otherRoles is not null)
+        {
+            await otherRoles.StopAsync();
+            otherRoles.Dispose();
         }
 
         if (Host is not null)

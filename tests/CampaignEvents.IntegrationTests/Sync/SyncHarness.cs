@@ -25,8 +25,8 @@ public sealed record QueuedMessage(string Payload, IReadOnlyDictionary<string, s
 /// <summary>Hosts of the sync role on an isolated database and vhost, and the tools to feed and inspect them.</summary>
 public static class SyncHarness
 {
-    /// <summary>A sync host on the given database (connection string) and vhost, started.</summary>
-    public static async Task<IHost> StartSync(string contacts, RabbitMqOptions rabbit, IDictionary<string, string?>? extra = null)
+    /// <summary>A sync host on the given database (connection string) and vhost (the administrator's), started, as the sync job (or <paramref name="job"/>).</summary>
+    public static async Task<IHost> StartSync(string contacts, RabbitMqOptions rabbit, IDictionary<string, string?>? extra = null, Job? job = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -45,7 +45,7 @@ public static class SyncHarness
             settings[key] = value;
         }
 
-        var host = await RoleHosts.Build([Role.Sync], settings);
+        var host = await RoleHosts.Build([Role.Sync], settings, job);
         try
         {
             await host.StartAsync();
