@@ -81,12 +81,20 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         """;
 
     // The new-contacts path (docs/adr/0010): after the bucket locks, in a new snapshot, are there
-    // tombstones in the batch's campaigns at all? One index probe per campaign, not one per row.
-    // And the transaction's now(), which the upsert writes to applied_at and updated_at.
-    const string AnyTombstoneSql = """
-        SELECT EXISTS (SELECT 1 FROM contact_tombstones WHERE campaign_id = ANY(@campaignIds::uuid[])) AS tombstones,
+    // tombstones in the batch's campaigns at all (one index probe per campaign, not one per row)?
+    // Is one of a few keys spread over the batch there already (then the batch is most likely
+    // updates, which the COPY would only find out by failing)? And the transaction's now(), which
+    // the upsert writes to applied_at and updated_at.
+    const string NewContactsCheckSql = """
+        SELECT EXISTS (SELECT 1 FROM contact_tombstones WHERE campaign_id = ANY(@campaignIds::uuid[]))
+               OR EXISTS (SELECT 1 FROM contacts c
+                          JOIN unnest(@sampleCampaignIds::uuid[], @samplePhoneNumbers::text[]) AS s (campaign_id, phone_number)
+                            ON c.campaign_id = s.campaign_id AND c.phone_number = s.phone_number) AS taken,
                now() AS now
         """;
+
+    /// <summary>Keys of a batch looked up before its COPY is tried.</summary>
+    const int SampledKeys = 8;
 
     const string CopySql = "COPY contacts (campaign_id, phone_number, metadata, version, applied_at, updated_at) FROM STDIN (FORMAT BINARY)";
 
@@ -131,9 +139,18 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         try
         {
             await Lock(connection, transaction, sorted, cancel);
-            var (tombstones, now) = await connection.QuerySingleAsync<(bool Tombstones, DateTime Now)>(
-                new CommandDefinition(AnyTombstoneSql, new { campaignIds }, transaction, cancellationToken: cancel));
-            if (tombstones)
+            var samples = Enumerable.Range(0, SampledKeys).Select(i => sorted[i * (sorted.Length - 1) / (SampledKeys - 1)]).ToArray();
+            var (taken, now) = await connection.QuerySingleAsync<(bool Taken, DateTime Now)>(new CommandDefinition(
+                NewContactsCheckSql,
+                new
+                {
+                    campaignIds,
+                    sampleCampaignIds = samples.Select(c => c.CampaignId).ToArray(),
+                    samplePhoneNumbers = samples.Select(c => c.PhoneNumber).ToArray(),
+                },
+                transaction,
+                cancellationToken: cancel));
+            if (taken)
             {
                 return null;
             }

@@ -88,8 +88,9 @@ public sealed class NewContactsPathTests(IsolatedDatabase database, GrantedLocal
     {
         var campaign = await InsertCampaign(database.DataSource);
         var model = new LwwTable();
-        // 20 contacts there already: 10 newer than the batch, 10 older
-        var existing = NewContacts(campaign, 10, version: 50).Concat(NewContacts(campaign, 10, version: 2, from: 10)).ToList();
+        // 20 contacts there already, none of them among the keys looked up before the COPY (the
+        // first, the last and six between): 10 newer than the batch, 10 older. The COPY fails on them.
+        var existing = NewContacts(campaign, 10, version: 50, from: 10).Concat(NewContacts(campaign, 10, version: 2, from: 20)).ToList();
         Assert.False((await store.Apply(existing, CancellationToken.None)).Copied);
         model.ApplyAll(existing);
 
@@ -99,6 +100,27 @@ public sealed class NewContactsPathTests(IsolatedDatabase database, GrantedLocal
 
         Assert.False(result.Copied);
         Assert.Equal(790, result.Upserted);
+        await AssertSameAs(model, campaign);
+    }
+
+    [Fact]
+    public async Task A_large_batch_of_updates_takes_the_upsert_and_keeps_last_writer_wins()
+    {
+        var campaign = await InsertCampaign(database.DataSource);
+        var model = new LwwTable();
+        var first = NewContacts(campaign, 900, version: 5);
+        Assert.True((await store.Apply(first, CancellationToken.None)).Copied);
+        model.ApplyAll(first);
+
+        // the same contacts again: half newer, half older (a snapshot read twice, streaming updates)
+        var again = first.Select((c, i) => i % 2 == 0
+            ? ContactChange.Upsert(campaign, c.PhoneNumber, 6, Metadata(i, 6))
+            : ContactChange.Upsert(campaign, c.PhoneNumber, 4, Metadata(i, 4))).ToList();
+        var result = await store.Apply(again, CancellationToken.None);
+        model.ApplyAll(again);
+
+        Assert.False(result.Copied);
+        Assert.Equal(450, result.Upserted);
         await AssertSameAs(model, campaign);
     }
 
