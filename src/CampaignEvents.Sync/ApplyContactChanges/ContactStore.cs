@@ -184,7 +184,6 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
     /// <summary>The general path: one statement with the last-writer-wins and tombstone guards.</summary>
     async Task<ApplyResult> Upsert(IReadOnlyList<ContactChange> changes, CancellationToken cancel)
     {
-
         var upserts = new Columns(changes.Count(c => !c.IsDelete));
         var deletes = new Columns(changes.Count - upserts.CampaignIds.Length);
         foreach (var change in changes)
@@ -193,7 +192,6 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
         }
 
         var buckets = Buckets(changes);
-
         await using var connection = await dataSource.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
         await Lock(connection, transaction, buckets, cancel);
