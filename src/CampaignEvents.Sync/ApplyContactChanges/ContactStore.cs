@@ -3,11 +3,16 @@ using CampaignEvents.Infrastructure.Configuration;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace CampaignEvents.Sync.ApplyContactChanges;
 
 /// <summary>What one batch did: rows inserted or updated, rows deleted, tombstones written, stale events ignored.</summary>
-public readonly record struct ApplyResult(int Upserted, int Deleted, int Tombstoned, int Received);
+public readonly record struct ApplyResult(int Upserted, int Deleted, int Tombstoned, int Received)
+{
+    /// <summary>Written by the new-contacts path (a binary COPY) rather than the upsert; the outcome is the same.</summary>
+    public bool Copied { get; init; }
+}
 
 /// <summary>
 /// Writes a batch of contact changes: one transaction, one lock statement and one set-based
@@ -75,6 +80,30 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
                (SELECT count(*) FROM tombstoned)::int AS tombstoned
         """;
 
+    // The new-contacts path (docs/adr/0010): after the bucket locks, in a new snapshot, are there
+    // tombstones in the batch's campaigns at all (one index probe per campaign, not one per row)?
+    // Is one of a few keys spread over the batch there already (then the batch is most likely
+    // updates, which the COPY would only find out by failing)? And the transaction's now(), which
+    // the upsert writes to applied_at and updated_at.
+    const string NewContactsCheckSql = """
+        SELECT EXISTS (SELECT 1 FROM contact_tombstones WHERE campaign_id = ANY(@campaignIds::uuid[]))
+               OR EXISTS (SELECT 1 FROM contacts c
+                          JOIN unnest(@sampleCampaignIds::uuid[], @samplePhoneNumbers::text[]) AS s (campaign_id, phone_number)
+                            ON c.campaign_id = s.campaign_id AND c.phone_number = s.phone_number) AS taken,
+               now() AS now
+        """;
+
+    /// <summary>Keys of a batch looked up before its COPY is tried.</summary>
+    const int SampledKeys = 8;
+
+    const string CopySql = "COPY contacts (campaign_id, phone_number, metadata, version, applied_at, updated_at) FROM STDIN (FORMAT BINARY)";
+
+    /// <summary>
+    /// Batches of at least this many changes and no delete try the new-contacts path first: a
+    /// binary COPY into <c>contacts</c>. Below it the extra round trip is not worth it.
+    /// </summary>
+    public const int CopyThreshold = 500;
+
     /// <summary>Applies changes that hold at most one event per key (see <see cref="LwwTable.Collapse"/>).</summary>
     public async Task<ApplyResult> Apply(IReadOnlyList<ContactChange> changes, CancellationToken cancel)
     {
@@ -83,23 +112,89 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
             return new ApplyResult(0, 0, 0, 0);
         }
 
+        if (changes.Count >= CopyThreshold && !changes.Any(c => c.IsDelete) && await TryInsertNew(changes, cancel) is { } inserted)
+        {
+            return inserted;
+        }
+
+        return await Upsert(changes, cancel);
+    }
+
+    /// <summary>
+    /// The new-contacts path: when no contact of the batch exists locally and its campaigns hold no
+    /// tombstone, the upsert's guards cannot fire (no conflict, no newer tombstone) and it would
+    /// insert every row: a binary COPY inserts the same rows for less (docs/adr/0010). The
+    /// unique index decides "no contact exists": a key there already, or inserted by a concurrent
+    /// batch (COPY waits for its commit), fails the COPY with a unique violation, and the batch is
+    /// applied by <see cref="Upsert"/> instead, in a new transaction. So is any other refusal, so
+    /// the reasons of refused batches are the upsert's. Null when the batch took the other path.
+    /// </summary>
+    async Task<ApplyResult?> TryInsertNew(IReadOnlyList<ContactChange> changes, CancellationToken cancel)
+    {
+        // the upsert's lock order, which makes concurrent COPYs of overlapping keys wait rather than deadlock
+        var sorted = Sorted(changes);
+        var campaignIds = sorted.Select(c => c.CampaignId).Distinct().ToArray();
+        await using var connection = await dataSource.OpenConnectionAsync(cancel);
+        await using var transaction = await connection.BeginTransactionAsync(cancel);
+        try
+        {
+            await Lock(connection, transaction, sorted, cancel);
+            var samples = Enumerable.Range(0, SampledKeys).Select(i => sorted[i * (sorted.Length - 1) / (SampledKeys - 1)]).ToArray();
+            var (taken, now) = await connection.QuerySingleAsync<(bool Taken, DateTime Now)>(new CommandDefinition(
+                NewContactsCheckSql,
+                new
+                {
+                    campaignIds,
+                    sampleCampaignIds = samples.Select(c => c.CampaignId).ToArray(),
+                    samplePhoneNumbers = samples.Select(c => c.PhoneNumber).ToArray(),
+                },
+                transaction,
+                cancellationToken: cancel));
+            if (taken)
+            {
+                return null;
+            }
+
+            await using (var copy = await connection.BeginBinaryImportAsync(CopySql, cancel))
+            {
+                foreach (var change in sorted)
+                {
+                    await copy.StartRowAsync(cancel);
+                    await copy.WriteAsync(change.CampaignId, NpgsqlDbType.Uuid, cancel);
+                    await copy.WriteAsync(change.PhoneNumber, NpgsqlDbType.Text, cancel);
+                    await copy.WriteAsync(change.Metadata!, NpgsqlDbType.Jsonb, cancel);
+                    await copy.WriteAsync(change.Version, NpgsqlDbType.Bigint, cancel);
+                    await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, cancel);
+                    await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, cancel);
+                }
+
+                await copy.CompleteAsync(cancel);
+            }
+
+            await transaction.CommitAsync(cancel);
+            return new ApplyResult(changes.Count, 0, 0, changes.Count) { Copied = true };
+        }
+        catch (PostgresException e) when (!TransientFailures.IsTransient(e) && !cancel.IsCancellationRequested)
+        {
+            // a contact of the batch exists (23505), or the rows are refused: the upsert decides
+            return null;
+        }
+    }
+
+    /// <summary>The general path: one statement with the last-writer-wins and tombstone guards.</summary>
+    async Task<ApplyResult> Upsert(IReadOnlyList<ContactChange> changes, CancellationToken cancel)
+    {
         var upserts = new Columns(changes.Count(c => !c.IsDelete));
         var deletes = new Columns(changes.Count - upserts.CampaignIds.Length);
-        var buckets = new SortedDictionary<int, bool>();
         foreach (var change in changes)
         {
             (change.IsDelete ? deletes : upserts).Add(change);
-            var bucket = Bucket(change.CampaignId, change.PhoneNumber);
-            buckets[bucket] = (buckets.TryGetValue(bucket, out var exclusive) && exclusive) || change.IsDelete;
         }
 
+        var buckets = Buckets(changes);
         await using var connection = await dataSource.OpenConnectionAsync(cancel);
         await using var transaction = await connection.BeginTransactionAsync(cancel);
-        await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            LockSql,
-            new { lockClass = LockClass, buckets = buckets.Keys.ToArray(), exclusive = buckets.Values.ToArray() },
-            transaction,
-            cancellationToken: cancel));
+        await Lock(connection, transaction, buckets, cancel);
         var result = await connection.QuerySingleAsync<(int Upserted, int Deleted, int Tombstoned)>(new CommandDefinition(
             ApplySql,
             new
@@ -116,6 +211,49 @@ public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] 
             cancellationToken: cancel));
         await transaction.CommitAsync(cancel);
         return new ApplyResult(result.Upserted, result.Deleted, result.Tombstoned, changes.Count);
+    }
+
+    /// <summary>The buckets of the batch's keys, sorted; exclusive where a key of the bucket is deleted.</summary>
+    static SortedDictionary<int, bool> Buckets(IReadOnlyList<ContactChange> changes)
+    {
+        var buckets = new SortedDictionary<int, bool>();
+        foreach (var change in changes)
+        {
+            var bucket = Bucket(change.CampaignId, change.PhoneNumber);
+            buckets[bucket] = (buckets.TryGetValue(bucket, out var exclusive) && exclusive) || change.IsDelete;
+        }
+
+        return buckets;
+    }
+
+    static Task Lock(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ContactChange> changes, CancellationToken cancel) =>
+        Lock(connection, transaction, Buckets(changes), cancel);
+
+    static Task Lock(NpgsqlConnection connection, NpgsqlTransaction transaction, SortedDictionary<int, bool> buckets, CancellationToken cancel) =>
+        connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            LockSql,
+            new { lockClass = LockClass, buckets = buckets.Keys.ToArray(), exclusive = buckets.Values.ToArray() },
+            transaction,
+            cancellationToken: cancel));
+
+    /// <summary>
+    /// The changes in the order of the upsert's <c>ORDER BY campaign_id, phone_number</c>: uuids by
+    /// their bytes (as PostgreSQL compares them), phones ordinally (E.164 text, + and digits, sorts
+    /// the same in every collation).
+    /// </summary>
+    static ContactChange[] Sorted(IReadOnlyList<ContactChange> changes)
+    {
+        var rank = changes.Select(c => c.CampaignId).Distinct()
+            .OrderBy(id => id.ToString("N"), StringComparer.Ordinal)
+            .Select((id, i) => (id, i))
+            .ToDictionary(p => p.id, p => p.i);
+        var sorted = changes.ToArray();
+        Array.Sort(sorted, (a, b) =>
+        {
+            var byCampaign = rank[a.CampaignId].CompareTo(rank[b.CampaignId]);
+            return byCampaign != 0 ? byCampaign : string.CompareOrdinal(a.PhoneNumber, b.PhoneNumber);
+        });
+        return sorted;
     }
 
     /// <summary>A stable bucket of a key, the same in every process (FNV-1a over the campaign id and the phone).</summary>
