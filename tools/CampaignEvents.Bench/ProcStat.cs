@@ -47,6 +47,24 @@ static class ProcStat
         return line is null ? null : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
     }
 
+    /// <summary>
+    /// Resets this process's peak resident set (VmHWM) to its current RSS (Linux: "5" into
+    /// <c>/proc/self/clear_refs</c>), so a later <see cref="PeakRssMiB"/> covers only what follows;
+    /// false when the kernel did not allow it (the peak then covers the whole run).
+    /// </summary>
+    public static bool ResetOwnPeakRss()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The Erlang VMs (beam.smp) of the named RabbitMQ nodes (by RABBITMQ_NODENAME; reading it needs the same user or root).</summary>
     public static IReadOnlyList<int> RabbitNodes(IReadOnlyCollection<string> nodeNames)
     {
