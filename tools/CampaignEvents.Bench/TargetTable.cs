@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace CampaignEvents.Bench;
 
-/// <summary>Whether a target of issue 18 was met in a run.</summary>
+/// <summary>Whether a performance target was met in a run.</summary>
 enum Verdict
 {
     Met,
@@ -13,12 +13,12 @@ enum Verdict
 }
 
 /// <summary>
-/// The summary every benchmark command prints at its end: one line per target of issue 18, with the
+/// The summary every benchmark command prints at its end: one line per performance target, with the
 /// figure measured, the reference measured in the same run, and met / not met.
 /// </summary>
 sealed class TargetTable
 {
-    /// <summary>"&lt; 300 MB per campaign-events process" (issue 18, target 5), in MiB as /proc gives it.</summary>
+    /// <summary>"&lt; 300 MB per campaign-events process" (the memory target), in MiB as /proc gives it.</summary>
     public const double PeakRssLimitMiB = 300_000_000 / 1_048_576.0;
 
     readonly List<Line> lines = [];
@@ -69,7 +69,7 @@ sealed class TargetTable
 
     public void Print(TextWriter output)
     {
-        string[] header = ["target (issue 18)", "measured", "reference (same run)", "verdict"];
+        string[] header = ["target", "measured", "reference (same run)", "verdict"];
         var rows = lines.Select(l => (string[])[l.Target, l.Measured, l.Reference, Word(l.Verdict)]).ToList();
         var widths = Enumerable.Range(0, header.Length).Select(i => rows.Select(r => r[i].Length).Append(header[i].Length).Max()).ToArray();
         output.WriteLine();
