@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace CampaignEvents.Reconciliation.Reconciling;
 
 /// <summary>One log line per reconciled campaign.</summary>
-public static partial class ReconciliationLog
+internal static partial class ReconciliationLog
 {
     public static void Write(ILogger logger, CampaignReconciled report) =>
         LogReconciled(

@@ -14,7 +14,7 @@ namespace CampaignEvents.Reconciliation.Scheduling;
 /// away, any error) is logged in one line and counted, and the next interval tries again: a
 /// reconciliation must never stop the process, whose other roles keep syncing.
 /// </summary>
-public sealed partial class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ReconciliationMetrics metrics, ILogger<ScheduledReconciliation> logger)
+internal sealed partial class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ReconciliationMetrics metrics, ILogger<ScheduledReconciliation> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
