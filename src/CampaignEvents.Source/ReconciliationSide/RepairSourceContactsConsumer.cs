@@ -15,7 +15,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 /// deletes for the others, all at the version of the read in the capture mode's domain
 /// (<see cref="ReadVersion"/>), so any change the read did not see carries a higher version and still wins.
 /// </summary>
-public sealed partial class RepairSourceContactsConsumer(SourceContacts source, IBus bus, IOptions<SourceOptions> options, TimeProvider time, ILogger<RepairSourceContactsConsumer> logger)
+internal sealed partial class RepairSourceContactsConsumer(SourceContacts source, IBus bus, IOptions<SourceOptions> options, TimeProvider time, ILogger<RepairSourceContactsConsumer> logger)
     : SourceSideConsumer<RepairSourceContacts, SourceContactsRepaired>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceRepairQueue;

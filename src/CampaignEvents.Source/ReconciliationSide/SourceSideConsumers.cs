@@ -6,7 +6,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 
 // The source side's reads for reconciliation: digests, keys and campaigns of the external database.
 
-public sealed partial class DigestSourceContactsConsumer(SourceContacts source, ILogger<DigestSourceContactsConsumer> logger)
+internal sealed partial class DigestSourceContactsConsumer(SourceContacts source, ILogger<DigestSourceContactsConsumer> logger)
     : SourceSideConsumer<DigestSourceContacts, SourceContactsDigested>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceDigestQueue;
@@ -21,7 +21,7 @@ public sealed partial class DigestSourceContactsConsumer(SourceContacts source, 
     partial void LogDigestFailed(Exception e, Guid campaignId);
 }
 
-public sealed partial class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSourceKeysConsumer> logger)
+internal sealed partial class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSourceKeysConsumer> logger)
     : SourceSideConsumer<ListSourceKeys, SourceKeysListed>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceKeysQueue;
@@ -36,7 +36,7 @@ public sealed partial class ListSourceKeysConsumer(SourceContacts source, ILogge
     partial void LogKeysFailed(Exception e, Guid campaignId);
 }
 
-public sealed partial class ListSourceCampaignsConsumer(SourceContacts source, ILogger<ListSourceCampaignsConsumer> logger)
+internal sealed partial class ListSourceCampaignsConsumer(SourceContacts source, ILogger<ListSourceCampaignsConsumer> logger)
     : SourceSideConsumer<ListSourceCampaigns, SourceCampaignsListed>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceCampaignsQueue;
