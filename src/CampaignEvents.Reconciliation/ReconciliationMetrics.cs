@@ -5,7 +5,7 @@ using CampaignEvents.Contracts.Reconciliation;
 namespace CampaignEvents.Reconciliation;
 
 /// <summary>The reconcile role's counters, meter <c>CampaignEvents.Reconciliation</c>.</summary>
-public sealed class ReconciliationMetrics : IDisposable
+internal sealed class ReconciliationMetrics : IDisposable
 {
     public const string MeterName = "CampaignEvents.Reconciliation";
 

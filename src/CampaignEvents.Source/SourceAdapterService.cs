@@ -19,7 +19,7 @@ namespace CampaignEvents.Source;
 /// one line), then runs replication or polling, restarting after a failure (broker or database
 /// away) from what was confirmed, with back-off.
 /// </summary>
-public sealed partial class SourceAdapterService(
+internal sealed partial class SourceAdapterService(
     IOptions<SourceOptions> options,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     IServiceProvider services,

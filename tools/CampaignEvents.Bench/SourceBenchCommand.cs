@@ -1,21 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text;
 using CampaignEvents.Cli.Commands;
 using CampaignEvents.Cli.Hosting;
 using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Configuration;
-using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
-using CampaignEvents.Source.Mapping;
 using Dapper;
 using MassTransit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using NpgsqlTypes;
 

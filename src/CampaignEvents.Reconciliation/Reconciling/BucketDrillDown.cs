@@ -13,7 +13,7 @@ namespace CampaignEvents.Reconciliation.Reconciling;
 /// the sub-bucket digests of the differing buckets, then the row hashes of the keys in the differing
 /// sub-buckets, so a clean campaign is confirmed by moving a few kilobytes.
 /// </summary>
-internal sealed class BucketDrillDown(
+internal sealed partial class BucketDrillDown(
     LocalContacts local,
     IRequestClient<DigestSourceContacts> digests,
     IRequestClient<ListSourceKeys> keys,
@@ -54,7 +54,7 @@ internal sealed class BucketDrillDown(
         comparison.BucketsDiffering = differingBuckets.Count;
         if (differingBuckets.Count == 0)
         {
-            logger.LogDebug("Campaign {CampaignId}: {Buckets} buckets equal in {Elapsed} ms", campaignId, comparison.BucketsCompared, watch.ElapsedMilliseconds);
+            LogAllEqual(campaignId, comparison.BucketsCompared, watch.ElapsedMilliseconds);
             return (comparison, candidates);
         }
 
@@ -85,12 +85,16 @@ internal sealed class BucketDrillDown(
         }
 
         comparison.Rejected = [.. rejected.DistinctBy(r => r.RawPhone)];
-        logger.LogDebug(
-            "Campaign {CampaignId}: {Buckets} buckets and {Subs} sub-buckets differ, {Candidates} keys to watch ({Elapsed} ms)",
-            campaignId, differingBuckets.Count, differingSubs.Count, candidates.Count, watch.ElapsedMilliseconds);
+        LogDiffering(campaignId, differingBuckets.Count, differingSubs.Count, candidates.Count, watch.ElapsedMilliseconds);
         return (comparison, candidates);
     }
 
     static Dictionary<int, BucketDigest> ToDigests(SourceContactsDigested answer) =>
         Enumerable.Range(0, answer.Buckets.Count).ToDictionary(i => answer.Buckets[i], i => new BucketDigest(answer.Counts[i], answer.Hashes[i]));
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Campaign {CampaignId}: {Buckets} buckets equal in {Elapsed} ms")]
+    partial void LogAllEqual(Guid campaignId, int buckets, long elapsed);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Campaign {CampaignId}: {Buckets} buckets and {Subs} sub-buckets differ, {Candidates} keys to watch ({Elapsed} ms)")]
+    partial void LogDiffering(Guid campaignId, int buckets, int subs, int candidates, long elapsed);
 }

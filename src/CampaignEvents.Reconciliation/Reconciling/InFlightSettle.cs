@@ -18,7 +18,7 @@ namespace CampaignEvents.Reconciliation.Reconciling;
 /// windows). A key that agrees at any check was in flight; a key still moving at the end is
 /// counted, not reported.
 /// </summary>
-internal sealed class InFlightSettle(
+internal sealed partial class InFlightSettle(
     LocalContacts local,
     IRequestClient<ListSourceKeys> keys,
     IOptions<ReconciliationOptions> options,
@@ -103,10 +103,11 @@ internal sealed class InFlightSettle(
         comparison.StillChanging = candidates.Values.Count(c => !c.Stable);
         comparison.Drift = [.. candidates.Values.Where(c => c.Stable).Select(c => c.Report!).OrderBy(d => d.Kind, StringComparer.Ordinal).ThenBy(d => d.PhoneNumber, StringComparer.Ordinal)];
         comparison.RawPhones = candidates.Values.Where(c => c.Stable && c.Raw is not null).ToDictionary(c => c.PhoneNumber, c => c.Raw!, StringComparer.Ordinal);
-        logger.LogDebug(
-            "Campaign {CampaignId}: {Settled} keys were in flight, {Drift} drifted, {Changing} still changing after {Rounds} checks",
-            campaignId, settled, comparison.Drift.Count, comparison.StillChanging, rounds);
+        LogSettled(campaignId, settled, comparison.Drift.Count, comparison.StillChanging, rounds);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Campaign {CampaignId}: {Settled} keys were in flight, {Drift} drifted, {Changing} still changing after {Rounds} checks")]
+    partial void LogSettled(Guid campaignId, int settled, int drift, int changing, int rounds);
 
     sealed class Watched(string phoneNumber, string? raw)
     {

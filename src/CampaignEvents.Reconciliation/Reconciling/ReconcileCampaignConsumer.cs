@@ -10,7 +10,7 @@ namespace CampaignEvents.Reconciliation.Reconciling;
 /// <see cref="CampaignReconciled"/> and answers the requester with it. A run that cannot report
 /// (unknown campaign, silent source side) answers with outcome <c>error</c> and changes nothing.
 /// </summary>
-internal sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvider time, ILogger<ReconcileCampaignConsumer> logger) : IConsumer<ReconcileCampaign>
+internal sealed partial class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvider time, ILogger<ReconcileCampaignConsumer> logger) : IConsumer<ReconcileCampaign>
 {
     public async Task Consume(ConsumeContext<ReconcileCampaign> context)
     {
@@ -24,7 +24,7 @@ internal sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvi
         }
         catch (ReconciliationException e)
         {
-            logger.LogWarning("Campaign {CampaignId}: reconciliation failed: {Reason}", command.CampaignId, e.Message);
+            LogFailed(command.CampaignId, e.Message);
             report = new CampaignReconciled
             {
                 RunId = Guid.Empty,
@@ -43,6 +43,9 @@ internal sealed class ReconcileCampaignConsumer(Reconciler reconciler, TimeProvi
             await context.Answer(report);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign {CampaignId}: reconciliation failed: {Reason}")]
+    partial void LogFailed(Guid campaignId, string reason);
 }
 
 /// <summary>The queue <c>reconciliation</c> (quorum), bound to the exchange <c>reconcile-campaign</c>; one campaign at a time.</summary>

@@ -7,7 +7,7 @@ using Npgsql;
 namespace CampaignEvents.Reconciliation.Reconciling;
 
 /// <summary>Stores reports in <c>reconciliation_runs</c> and <c>reconciliation_run_keys</c> (migration 004).</summary>
-public sealed class ReconciliationRuns([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
+internal sealed class ReconciliationRuns([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
 {
     const string InsertRun = """
         INSERT INTO reconciliation_runs (

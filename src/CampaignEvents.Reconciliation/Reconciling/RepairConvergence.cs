@@ -13,7 +13,7 @@ namespace CampaignEvents.Reconciliation.Reconciling;
 /// A repair: the source side re-publishes the drifted keys through the normal event path, and the
 /// repair has converged once every one of them agrees locally, within <c>Reconciliation:RepairTimeout</c>.
 /// </summary>
-internal sealed class RepairConvergence(
+internal sealed partial class RepairConvergence(
     LocalContacts local,
     IRequestClient<RepairSourceContacts> repairs,
     IRequestClient<ListSourceKeys> keys,
@@ -33,9 +33,7 @@ internal sealed class RepairConvergence(
             timeout,
             r => r.Error,
             cancel);
-        logger.LogInformation(
-            "Campaign {CampaignId}: repair re-published {Changed} changes and {Deleted} deletes; waiting for them to be applied",
-            campaignId, answer.Changed, answer.Deleted);
+        LogRepublished(campaignId, answer.Changed, answer.Deleted);
 
         var repairTimeout = options.Value.RepairTimeout;
         var deadline = Stopwatch.StartNew();
@@ -57,7 +55,7 @@ internal sealed class RepairConvergence(
 
             if (deadline.Elapsed >= repairTimeout)
             {
-                logger.LogWarning("Campaign {CampaignId}: {Pending} repaired keys still differ after {Timeout}", campaignId, pending, repairTimeout);
+                LogNotConverged(campaignId, pending, repairTimeout);
                 return false;
             }
 
@@ -65,4 +63,10 @@ internal sealed class RepairConvergence(
             pause = TimeSpan.FromMilliseconds(Math.Min(pause.TotalMilliseconds * 2, 500));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Campaign {CampaignId}: repair re-published {Changed} changes and {Deleted} deletes; waiting for them to be applied")]
+    partial void LogRepublished(Guid campaignId, int changed, int deleted);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign {CampaignId}: {Pending} repaired keys still differ after {Timeout}")]
+    partial void LogNotConverged(Guid campaignId, int pending, TimeSpan timeout);
 }

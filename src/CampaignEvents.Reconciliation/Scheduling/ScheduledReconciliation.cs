@@ -14,7 +14,7 @@ namespace CampaignEvents.Reconciliation.Scheduling;
 /// away, any error) is logged in one line and counted, and the next interval tries again: a
 /// reconciliation must never stop the process, whose other roles keep syncing.
 /// </summary>
-public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ReconciliationMetrics metrics, ILogger<ScheduledReconciliation> logger)
+internal sealed partial class ScheduledReconciliation(IServiceScopeFactory scopes, IOptions<ReconciliationOptions> options, TimeProvider time, ReconciliationMetrics metrics, ILogger<ScheduledReconciliation> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -25,7 +25,7 @@ public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOption
             return;
         }
 
-        logger.LogInformation("Reconciling every campaign every {Interval} (repair {Repair})", settings.Interval, settings.RepairOnSchedule ? "on" : "off");
+        LogScheduled(settings.Interval, settings.RepairOnSchedule ? "on" : "off");
         using var timer = new PeriodicTimer(settings.Interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -38,7 +38,7 @@ public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOption
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 metrics.ScheduledFailure();
-                logger.LogWarning("Scheduled reconciliation skipped, trying again in {Interval}: {Reason}", settings.Interval, e.Message);
+                LogRoundSkipped(settings.Interval, e.Message);
                 continue;
             }
 
@@ -55,9 +55,18 @@ public sealed class ScheduledReconciliation(IServiceScopeFactory scopes, IOption
                 catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     metrics.ScheduledFailure();
-                    logger.LogWarning("Campaign {CampaignId}: scheduled reconciliation failed, trying again in {Interval}: {Reason}", campaign, settings.Interval, e.Message);
+                    LogCampaignFailed(campaign, settings.Interval, e.Message);
                 }
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconciling every campaign every {Interval} (repair {Repair})")]
+    partial void LogScheduled(TimeSpan interval, string repair);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Scheduled reconciliation skipped, trying again in {Interval}: {Reason}")]
+    partial void LogRoundSkipped(TimeSpan interval, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Campaign {CampaignId}: scheduled reconciliation failed, trying again in {Interval}: {Reason}")]
+    partial void LogCampaignFailed(Guid campaignId, TimeSpan interval, string reason);
 }

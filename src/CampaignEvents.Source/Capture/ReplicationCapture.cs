@@ -26,7 +26,7 @@ namespace CampaignEvents.Source.Capture;
 /// source is idle (<see cref="SourceHeartbeat"/>). The slot's confirmed position only moves below
 /// what the broker confirmed, so a kill anywhere re-sends.
 /// </summary>
-public sealed class ReplicationCapture(
+internal sealed class ReplicationCapture(
     IOptions<SourceOptions> options,
     IConfiguration configuration,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,

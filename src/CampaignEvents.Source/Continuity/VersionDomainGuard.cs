@@ -11,7 +11,7 @@ namespace CampaignEvents.Source.Continuity;
 /// every capture session the source's domain is compared with the recorded one; the first session
 /// records it. A change stops the adapter with one line that names the recovery command.
 /// </summary>
-public sealed class VersionDomainGuard(
+internal sealed class VersionDomainGuard(
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
 {

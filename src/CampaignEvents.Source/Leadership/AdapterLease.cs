@@ -10,7 +10,7 @@ namespace CampaignEvents.Source.Leadership;
 /// (docs/adr/0004). <see cref="Lost"/> fires when the lease's connection stops answering: capture
 /// must stop, since another adapter may hold the lock by then.
 /// </summary>
-public sealed class AdapterLease : IAsyncDisposable
+internal sealed class AdapterLease : IAsyncDisposable
 {
     const string TryLock = "SELECT pg_try_advisory_lock(hashtextextended('campaign-events/' || $1, 0))";
 

@@ -19,7 +19,7 @@ namespace CampaignEvents.Source.Polling;
 /// (microseconds since the epoch for a timestamp, 2 × value + 1 for an integer). Deletes are not seen: reconciliation's repair
 /// finds them. Positions are saved locally only after the broker confirmed the round.
 /// </summary>
-public sealed partial class PollingCapture(
+internal sealed partial class PollingCapture(
     IOptions<SourceOptions> options,
     [FromKeyedServices(DatabaseSettings.Source)] NpgsqlDataSource source,
     AdapterState state,

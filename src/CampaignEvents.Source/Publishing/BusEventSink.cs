@@ -8,7 +8,7 @@ namespace CampaignEvents.Source.Publishing;
 /// Publishes through MassTransit, mandatory and confirmed: the task completes when the broker put
 /// the message in a queue, and fails when none received it, so the slot never advances past it.
 /// </summary>
-public sealed class BusEventSink(IBus bus) : IEventSink
+internal sealed class BusEventSink(IBus bus) : IEventSink
 {
     public Task Publish(CampaignChanged campaign, CancellationToken cancel) => bus.PublishMandatory(campaign, cancel);
 

@@ -15,7 +15,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 /// deletes for the others, all at the version of the read in the capture mode's domain
 /// (<see cref="ReadVersion"/>), so any change the read did not see carries a higher version and still wins.
 /// </summary>
-public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus, IOptions<SourceOptions> options, TimeProvider time, ILogger<RepairSourceContactsConsumer> logger)
+internal sealed partial class RepairSourceContactsConsumer(SourceContacts source, IBus bus, IOptions<SourceOptions> options, TimeProvider time, ILogger<RepairSourceContactsConsumer> logger)
     : SourceSideConsumer<RepairSourceContacts, SourceContactsRepaired>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceRepairQueue;
@@ -63,17 +63,21 @@ public sealed class RepairSourceContactsConsumer(SourceContacts source, IBus bus
             await bus.PublishMandatory(new ContactChangeBatch { BatchId = NewId.NextGuid(), Deletes = chunk }, cancel);
         }
 
-        logger.LogInformation(
-            "Repair of campaign {CampaignId}: re-published {Changed} changes and {Deleted} deletes at version {Version}",
-            request.CampaignId, changes.Count, deletes.Count, version);
+        LogRepublished(request.CampaignId, changes.Count, deletes.Count, version);
         return new SourceContactsRepaired { CampaignId = request.CampaignId, Lsn = read.Lsn, Version = version, Changed = changes.Count, Deleted = deletes.Count };
     }
 
     protected override SourceContactsRepaired Failed(RepairSourceContacts request, string error) => new() { CampaignId = request.CampaignId, Error = error };
 
     protected override void LogFailure(Exception e, RepairSourceContacts request) =>
-        logger.LogError(e, "Repair of campaign {CampaignId} at the source failed", request.CampaignId);
+        LogRepairFailed(e, request.CampaignId);
 
     // a repair also fails when a row's metadata does not parse or no queue takes its publish
     protected override bool IsSourceFailure(Exception e) => base.IsSourceFailure(e) || e is JsonException or UnroutableMessageException;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Repair of campaign {CampaignId}: re-published {Changed} changes and {Deleted} deletes at version {Version}")]
+    partial void LogRepublished(Guid campaignId, int changed, int deleted, long version);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Repair of campaign {CampaignId} at the source failed")]
+    partial void LogRepairFailed(Exception e, Guid campaignId);
 }

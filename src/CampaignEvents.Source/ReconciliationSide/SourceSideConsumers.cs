@@ -6,7 +6,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 
 // The source side's reads for reconciliation: digests, keys and campaigns of the external database.
 
-public sealed class DigestSourceContactsConsumer(SourceContacts source, ILogger<DigestSourceContactsConsumer> logger)
+internal sealed partial class DigestSourceContactsConsumer(SourceContacts source, ILogger<DigestSourceContactsConsumer> logger)
     : SourceSideConsumer<DigestSourceContacts, SourceContactsDigested>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceDigestQueue;
@@ -15,11 +15,13 @@ public sealed class DigestSourceContactsConsumer(SourceContacts source, ILogger<
 
     protected override SourceContactsDigested Failed(DigestSourceContacts request, string error) => new() { CampaignId = request.CampaignId, Error = error };
 
-    protected override void LogFailure(Exception e, DigestSourceContacts request) =>
-        logger.LogError(e, "Digest of campaign {CampaignId} at the source failed", request.CampaignId);
+    protected override void LogFailure(Exception e, DigestSourceContacts request) => LogDigestFailed(e, request.CampaignId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Digest of campaign {CampaignId} at the source failed")]
+    partial void LogDigestFailed(Exception e, Guid campaignId);
 }
 
-public sealed class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSourceKeysConsumer> logger)
+internal sealed partial class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSourceKeysConsumer> logger)
     : SourceSideConsumer<ListSourceKeys, SourceKeysListed>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceKeysQueue;
@@ -28,11 +30,13 @@ public sealed class ListSourceKeysConsumer(SourceContacts source, ILogger<ListSo
 
     protected override SourceKeysListed Failed(ListSourceKeys request, string error) => new() { CampaignId = request.CampaignId, Error = error };
 
-    protected override void LogFailure(Exception e, ListSourceKeys request) =>
-        logger.LogError(e, "Key listing of campaign {CampaignId} at the source failed", request.CampaignId);
+    protected override void LogFailure(Exception e, ListSourceKeys request) => LogKeysFailed(e, request.CampaignId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Key listing of campaign {CampaignId} at the source failed")]
+    partial void LogKeysFailed(Exception e, Guid campaignId);
 }
 
-public sealed class ListSourceCampaignsConsumer(SourceContacts source, ILogger<ListSourceCampaignsConsumer> logger)
+internal sealed partial class ListSourceCampaignsConsumer(SourceContacts source, ILogger<ListSourceCampaignsConsumer> logger)
     : SourceSideConsumer<ListSourceCampaigns, SourceCampaignsListed>, ISourceSideEndpoint
 {
     public static string Queue => Topology.ReconciliationSourceCampaignsQueue;
@@ -42,5 +46,8 @@ public sealed class ListSourceCampaignsConsumer(SourceContacts source, ILogger<L
 
     protected override SourceCampaignsListed Failed(ListSourceCampaigns request, string error) => new() { Error = error };
 
-    protected override void LogFailure(Exception e, ListSourceCampaigns request) => logger.LogError(e, "Listing the source's campaigns failed");
+    protected override void LogFailure(Exception e, ListSourceCampaigns request) => LogCampaignsFailed(e);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Listing the source's campaigns failed")]
+    partial void LogCampaignsFailed(Exception e);
 }

@@ -6,7 +6,7 @@ namespace CampaignEvents.Source.SlotHealth;
 /// flush_lag it keeps growing while the adapter is stuck or reconnecting: entries survive a session
 /// restart, and the transactions read again after it are not added twice.
 /// </summary>
-public sealed class CommitLag(TimeProvider clock)
+internal sealed class CommitLag(TimeProvider clock)
 {
     readonly Lock gate = new();
     readonly Queue<(ulong EndLsn, DateTimeOffset CommittedAt)> pending = new();

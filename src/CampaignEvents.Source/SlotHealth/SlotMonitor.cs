@@ -14,7 +14,7 @@ namespace CampaignEvents.Source.SlotHealth;
 /// keeps the last reading for <c>/readyz</c> and the lag gauges, so a scrape never queries the
 /// source; logs it once a minute and at once when its health changes.
 /// </summary>
-public sealed partial class SlotMonitor : BackgroundService
+internal sealed partial class SlotMonitor : BackgroundService
 {
     static readonly TimeSpan LogEvery = TimeSpan.FromMinutes(1);
 

@@ -11,10 +11,10 @@ using Npgsql;
 namespace CampaignEvents.Sync.ApplyCampaignChanges;
 
 /// <summary>A campaign event that can never be applied; goes to the error queue with this reason.</summary>
-public sealed class InvalidCampaignEventException(string message) : Exception(message);
+internal sealed class InvalidCampaignEventException(string message) : Exception(message);
 
 /// <summary>Applies <see cref="CampaignChanged"/>: the newest version of a campaign wins, like contacts.</summary>
-public sealed partial class CampaignChangedConsumer(
+internal sealed partial class CampaignChangedConsumer(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
     DatabaseBreaker breaker,
     ILogger<CampaignChangedConsumer> logger) : IConsumer<CampaignChanged>

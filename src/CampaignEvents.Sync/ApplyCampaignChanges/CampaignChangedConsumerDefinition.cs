@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace CampaignEvents.Sync.ApplyCampaignChanges;
 
 /// <summary>The queue <c>campaign-changes</c> (quorum) bound to <c>campaign-changed</c>; transient failures retried.</summary>
-public sealed class CampaignChangedConsumerDefinition : ConsumerDefinition<CampaignChangedConsumer>
+internal sealed class CampaignChangedConsumerDefinition : ConsumerDefinition<CampaignChangedConsumer>
 {
     readonly SyncOptions options;
 

@@ -9,7 +9,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// alone, so nothing ever waits forever, and a batch that waits for more messages is written when
 /// its time limit ends, so a full budget cannot stall the batch it waits for.
 /// </summary>
-public sealed class BytesInFlight(long limit)
+internal sealed class BytesInFlight(long limit)
 {
     readonly Lock gate = new();
     readonly LinkedList<(long Bytes, TaskCompletionSource Granted)> waiting = new();

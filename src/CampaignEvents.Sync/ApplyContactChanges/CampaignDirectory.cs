@@ -10,7 +10,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// Which campaigns exist locally. Campaigns are never deleted by the pipeline, so a campaign
 /// once seen is remembered; only unknown ids cost a query.
 /// </summary>
-public sealed class CampaignDirectory([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource)
+internal sealed class CampaignDirectory([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource)
 {
     const string SelectExisting = "SELECT id FROM campaigns WHERE id = ANY(@ids)";
 

@@ -15,7 +15,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// single messages: the good ones are applied, each refused one goes to the error queue alone with
 /// PostgreSQL's reason (docs/adr/0002, "One bad message, one error").
 /// </summary>
-public sealed partial class ContactChangesConsumer(ContactStore store, DatabaseBreaker breaker, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
+internal sealed partial class ContactChangesConsumer(ContactStore store, DatabaseBreaker breaker, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactChangesConsumer> logger)
     : IConsumer<Batch<ContactWire>>
 {
     public async Task Consume(ConsumeContext<Batch<ContactWire>> context)

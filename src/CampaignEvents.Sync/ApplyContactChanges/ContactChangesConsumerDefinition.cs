@@ -10,7 +10,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// The queue <c>contact-changes</c> (quorum, bound to the three contact exchanges), its batch,
 /// prefetch and retry policy (docs/adr/0002).
 /// </summary>
-public sealed class ContactChangesConsumerDefinition : ConsumerDefinition<ContactChangesConsumer>
+internal sealed class ContactChangesConsumerDefinition : ConsumerDefinition<ContactChangesConsumer>
 {
     readonly SyncOptions options;
 

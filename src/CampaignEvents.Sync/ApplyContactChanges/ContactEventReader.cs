@@ -11,7 +11,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// <see cref="InvalidContactEventException"/> with a reason an operator can act on. Pure: no
 /// database, no broker.
 /// </summary>
-public static class ContactEventReader
+internal static class ContactEventReader
 {
     /// <summary>
     /// The kind of a message: the exchange it was published to when it is one of ours; otherwise

@@ -9,7 +9,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// applied). The send is mandatory and confirmed before the caller lets the delivery be
 /// acknowledged, so a crash in between duplicates the message, never loses it (docs/adr/0002).
 /// </summary>
-public static class ContactRedirect
+internal static class ContactRedirect
 {
     /// <summary>The contact exchange a message was first published to, carried through wait queues and back.</summary>
     public const string ExchangeHeader = "CE-Exchange";

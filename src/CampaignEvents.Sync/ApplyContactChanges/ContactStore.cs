@@ -18,7 +18,7 @@ public readonly record struct ApplyResult(int Upserted, int Deleted, int Tombsto
 /// Writes a batch of contact changes: one transaction, one lock statement and one set-based
 /// statement, whatever the batch size (docs/adr/0001, 0003).
 /// </summary>
-public sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource)
+internal sealed class ContactStore([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource)
 {
     /// <summary>Advisory lock class of the key buckets (ASCII "CE").</summary>
     const int LockClass = 0x4345;

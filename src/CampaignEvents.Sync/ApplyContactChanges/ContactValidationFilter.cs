@@ -14,7 +14,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// at once for a wait queue of the broker, whose TTL brings it back later (docs/adr/0002). Neither
 /// holds back its batch neighbours, nor a prefetch slot while it waits.
 /// </summary>
-public sealed partial class ContactValidationFilter(CampaignDirectory campaigns, DatabaseBreaker breaker, BytesInFlight budget, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
+internal sealed partial class ContactValidationFilter(CampaignDirectory campaigns, DatabaseBreaker breaker, BytesInFlight budget, SyncMetrics metrics, IOptions<SyncOptions> options, ILogger<ContactValidationFilter> logger)
     : IFilter<ConsumeContext<ContactWire>>
 {
     public async Task Send(ConsumeContext<ContactWire> context, IPipe<ConsumeContext<ContactWire>> next)

@@ -12,7 +12,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// does not parse the body: it is read once, by <see cref="ContactEventReader.ReadBody"/> (docs/adr/0010).
 /// </summary>
 [JsonConverter(typeof(ContactWireConverter))]
-public sealed record ContactWire
+internal sealed record ContactWire
 {
     /// <summary>
     /// Set by <see cref="ContactValidationFilter"/> before the message joins a batch, so the batch
@@ -28,7 +28,7 @@ public sealed record ContactWire
 /// Reads no fields (the body is read by <see cref="ContactEventReader"/>, not here); writes the body
 /// as received, so a fault or a copy in the error queue shows the message itself.
 /// </summary>
-public sealed class ContactWireConverter : JsonConverter<ContactWire>
+internal sealed class ContactWireConverter : JsonConverter<ContactWire>
 {
     public override ContactWire Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
@@ -64,4 +64,4 @@ public enum ContactEventKind
 }
 
 /// <summary>A message that passed validation: its kind and its changes.</summary>
-public sealed record ContactEvent(ContactEventKind Kind, IReadOnlyList<ContactChange> Changes);
+internal sealed record ContactEvent(ContactEventKind Kind, IReadOnlyList<ContactChange> Changes);

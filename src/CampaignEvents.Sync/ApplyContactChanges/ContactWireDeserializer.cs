@@ -13,7 +13,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// during an initial sync, docs/adr/0010). A body that is not JSON at all fails in the filter,
 /// with the reason, like any other invalid message.
 /// </summary>
-public sealed class ContactWireDeserializer : IMessageDeserializer, ISerializerFactory
+internal sealed class ContactWireDeserializer : IMessageDeserializer, ISerializerFactory
 {
     const RawSerializerOptions Options = RawSerializerOptions.AnyMessageType | RawSerializerOptions.CopyHeaders;
 

@@ -5,7 +5,7 @@ namespace CampaignEvents.Sync.ApplyContactChanges;
 /// the SQL in <see cref="ContactStore"/> applies them. The property tests use it as the oracle's
 /// executable twin; <see cref="Collapse"/> is what the consumer does to a batch before writing.
 /// </summary>
-public sealed class LwwTable
+internal sealed class LwwTable
 {
     readonly Dictionary<(Guid, string), (long Version, string Metadata)> rows = [];
     readonly Dictionary<(Guid, string), long> tombstones = [];

@@ -3,7 +3,7 @@ using Npgsql;
 namespace CampaignEvents.Sync.ApplyContactChanges;
 
 /// <summary>Failures that pass by themselves: retried with back-off, never sent to the error queue while they last.</summary>
-public static class TransientFailures
+internal static class TransientFailures
 {
     public static bool IsTransient(Exception e) => e switch
     {

@@ -17,7 +17,7 @@ namespace CampaignEvents.Sync.LocalDatabase;
 /// RabbitMQ. When the database answers, the breaker closes and the work goes on by itself. A
 /// transient failure never sends a message to the error queue, however long it lasts (docs/adr/0002).
 /// </summary>
-public sealed partial class DatabaseBreaker(
+internal sealed partial class DatabaseBreaker(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
     IOptions<SyncOptions> options,
     SyncMetrics metrics,

@@ -14,7 +14,7 @@ namespace CampaignEvents.Sync.Tombstones;
 /// Removes tombstones older than Sync:TombstoneRetention, every Sync:TombstoneCleanupInterval
 /// (docs/adr/0003). Several sync processes may run it at once: the delete is idempotent.
 /// </summary>
-public sealed partial class TombstoneCleanup(
+internal sealed partial class TombstoneCleanup(
     [FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource dataSource,
     IOptions<SyncOptions> options,
     ILogger<TombstoneCleanup> logger) : BackgroundService

@@ -1,5 +1,4 @@
 using CampaignEvents.TestSupport;
-using Xunit;
 
 namespace CampaignEvents.IntegrationTests.Cli;
 

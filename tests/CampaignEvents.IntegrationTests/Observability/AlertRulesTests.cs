@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Http;
 using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Stack;
 using RabbitMQ.Client;

@@ -1,6 +1,5 @@
 using CampaignEvents.Infrastructure.Digests;
 using CampaignEvents.Source.Mapping;
-using CampaignEvents.Source.ReconciliationSide;
 using FsCheck;
 using FsCheck.Fluent;
 using Xunit;

@@ -6,12 +6,9 @@ using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
-using CampaignEvents.Source.Mapping;
-using Dapper;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Spectre.Console;
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using CampaignEvents.Cli.Commands.Status;
 using CampaignEvents.Infrastructure.Configuration;
-using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Continuity;
 using CampaignEvents.Sync.Configuration;
