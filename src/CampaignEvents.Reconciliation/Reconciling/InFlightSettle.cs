@@ -2,11 +2,11 @@ using System.Diagnostics;
 using CampaignEvents.Contracts.Reconciliation;
 using CampaignEvents.Infrastructure.Digests;
 using CampaignEvents.Reconciliation.LocalSide;
-using CampaignEvents.Source;
 using MassTransit;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static CampaignEvents.Reconciliation.Reconciling.SourceSideRequests;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.Reconciliation.Reconciling;
 

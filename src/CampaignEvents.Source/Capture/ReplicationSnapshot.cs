@@ -9,6 +9,7 @@ using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Npgsql.Replication;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.Source.Capture;
 

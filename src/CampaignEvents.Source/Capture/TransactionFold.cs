@@ -1,5 +1,6 @@
 using CampaignEvents.Contracts;
 using CampaignEvents.Source.Mapping;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.Source.Capture;
 

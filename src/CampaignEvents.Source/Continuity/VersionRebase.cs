@@ -1,6 +1,7 @@
 using CampaignEvents.Source.Configuration;
 using Dapper;
 using Npgsql;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.Source.Continuity;
 

@@ -3,6 +3,7 @@ using CampaignEvents.Source.Mapping;
 using CampaignEvents.Source.Polling;
 using Dapper;
 using Npgsql;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.Source.ReconciliationSide;
 

@@ -7,6 +7,7 @@ using CampaignEvents.TestSupport.Stack;
 using Dapper;
 using FsCheck.Fluent;
 using Xunit;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.IntegrationTests.Reconciliation;
 

@@ -6,6 +6,7 @@ using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
 using Microsoft.Extensions.Logging;
 using Xunit;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.UnitTests.Source;
 

@@ -5,6 +5,7 @@ using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
 using Xunit;
+using CampaignEvents.Infrastructure.Versions;
 
 namespace CampaignEvents.UnitTests.Source;
 

@@ -1,4 +1,4 @@
-namespace CampaignEvents.Source;
+namespace CampaignEvents.Infrastructure.Versions;
 
 /// <summary>
 /// Versions of events that come from the external database (docs/adr: versions follow the
@@ -12,8 +12,8 @@ namespace CampaignEvents.Source;
 /// n = 0. Any transaction the snapshot does not see commits after that position, so its events win.</item>
 /// </list>
 /// These are replication's versions. Polling publishes in its own domain (microseconds of a timestamp
-/// column, 2 × value + 1 of an integer one: <see cref="Polling.PollingCapture"/>), and reconciliation's
-/// reads of the source take their version in the configured mode's domain (<see cref="ReconciliationSide.ReadVersion"/>).
+/// column, 2 × value + 1 of an integer one: the source adapter's polling capture), and reconciliation's
+/// reads of the source take their version in the configured mode's domain (ReadVersion of the source side).
 /// </summary>
 public static class SourceVersion
 {
