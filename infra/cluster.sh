@@ -14,6 +14,9 @@
 # Ports and names may be overridden in the environment (the tests start their own cluster on free
 # ports): CE_CLUSTER_STATE, CE_CLUSTER_PREFIX, CE_CLUSTER_AMQP_PORTS, CE_CLUSTER_MGMT_PORTS,
 # CE_CLUSTER_DIST_PORTS, CE_CLUSTER_PROMETHEUS_PORTS (space-separated, one per node).
+# AMQP over TLS as well: CE_CLUSTER_TLS_PORTS (one per node) and CE_CLUSTER_TLS_DIR, a folder the
+# rabbitmq user can read holding ca.pem, server.pem and server.key (one certificate for every node,
+# naming 127.0.0.1/localhost); a client certificate is verified when a client sends one.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
@@ -28,7 +31,10 @@ read -r -a amqp_ports <<< "$CE_CLUSTER_AMQP_PORTS"
 read -r -a mgmt_ports <<< "$CE_CLUSTER_MGMT_PORTS"
 read -r -a dist_ports <<< "$CE_CLUSTER_DIST_PORTS"
 read -r -a prometheus_ports <<< "$CE_CLUSTER_PROMETHEUS_PORTS"
+read -r -a tls_ports <<< "${CE_CLUSTER_TLS_PORTS:-}"
 count=${#amqp_ports[@]}
+[ ${#tls_ports[@]} -eq 0 ] || { [ ${#tls_ports[@]} -eq "$count" ] && [ -n "${CE_CLUSTER_TLS_DIR:-}" ]; } \
+  || die "CE_CLUSTER_TLS_PORTS needs one port per node and CE_CLUSTER_TLS_DIR the folder of ca.pem, server.pem and server.key"
 [ "$count" -ge 1 ] && [ ${#mgmt_ports[@]} -eq "$count" ] && [ ${#dist_ports[@]} -eq "$count" ] && [ ${#prometheus_ports[@]} -eq "$count" ] \
   || die "CE_CLUSTER_AMQP_PORTS, CE_CLUSTER_MGMT_PORTS, CE_CLUSTER_DIST_PORTS and CE_CLUSTER_PROMETHEUS_PORTS need one port per node each"
 # Three Erlang VMs booting side by side on 2 cores are slow: generous deadlines.
@@ -91,6 +97,16 @@ log.console = false
 # a node cut off from the majority pauses instead of going on alone (3 nodes: the usual choice)
 cluster_partition_handling = pause_minority
 CONF
+    if [ ${#tls_ports[@]} -gt 0 ]; then
+      cat >> "$node_dir/rabbitmq.conf" <<CONF
+listeners.ssl.default = 127.0.0.1:${tls_ports[$((n - 1))]}
+ssl_options.cacertfile = $CE_CLUSTER_TLS_DIR/ca.pem
+ssl_options.certfile = $CE_CLUSTER_TLS_DIR/server.pem
+ssl_options.keyfile = $CE_CLUSTER_TLS_DIR/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = false
+CONF
+    fi
     echo '[rabbitmq_management,rabbitmq_prometheus].' > "$RABBITMQ_ENABLED_PLUGINS_FILE"
     chown -R rabbitmq:rabbitmq "$node_dir"
     log "starting $RABBITMQ_NODENAME: AMQP 127.0.0.1:$RABBITMQ_NODE_PORT, dashboard ${mgmt_ports[$((n - 1))]}, distribution $RABBITMQ_DIST_PORT"

@@ -30,6 +30,22 @@ public sealed class PipedOutputWorld : IAsyncLifetime
 
     IHost? host;
 
+    /// <summary>The environment of <c>status</c>, as its job (the monitoring user, the read-only login).</summary>
+    public Dictionary<string, string?> StatusEnvironment
+    {
+        get
+        {
+            var environment = Environment;
+            foreach (var (key, value) in Identities.Environment(Job.Status, Database.Connection, Database.Connection))
+            {
+                environment[key] = value;
+            }
+
+            return environment;
+        }
+    }
+
+    /// <summary>The environment of the administrator's commands (<c>errors</c>).</summary>
     public Dictionary<string, string?> Environment => new()
     {
         ["ConnectionStrings__Contacts"] = Database.Connection.ConnectionString,
@@ -120,7 +136,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
         CliResult result = null!;
         await Eventually.Until(async () =>
         {
-            result = await CliProcess.Run(["status"], world.Environment);
+            result = await CliProcess.Run(["status"], world.StatusEnvironment);
             return RowOf(result.Output, errorQueue) is { } row && row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] == "2";
         }, TimeSpan.FromSeconds(30), () => $"status never showed 2 messages ready in {errorQueue} on its line:\n{result}");
 
@@ -132,7 +148,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
         Assert.StartsWith($"{world.Campaign}  {PipedOutputWorld.LongName}  3  ", campaignLine, StringComparison.Ordinal);
 
         // every queue the JSON lists is one line: its name first, then its ready count
-        var json = await CliProcess.Run(["status", "--json"], world.Environment);
+        var json = await CliProcess.Run(["status", "--json"], world.StatusEnvironment);
         foreach (var queue in JsonDocument.Parse(json.Output).RootElement.GetProperty("queues").EnumerateArray())
         {
             var name = queue.GetProperty("name").GetString()!;
@@ -147,7 +163,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
     [Fact]
     public async Task Status_json_has_exactly_the_documented_fields()
     {
-        var result = await CliProcess.Run(["status", "--json"], world.Environment);
+        var result = await CliProcess.Run(["status", "--json"], world.StatusEnvironment);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var status = JsonDocument.Parse(result.Output).RootElement;
@@ -209,7 +225,7 @@ public sealed class PipedOutputTests(PipedOutputWorld world) : IClassFixture<Pip
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var (key, value) in world.Environment)
+        foreach (var (key, value) in world.StatusEnvironment)
         {
             info.Environment[key] = value;
         }

@@ -9,21 +9,29 @@ namespace CampaignEvents.IntegrationTests.Cli;
 
 /// <summary>
 /// The upstream helper (`publish --file`) and the operator's view (`status --json`), run as a user
-/// runs them: the real command in its own process against a running sync consumer.
+/// runs them: the real command in its own process against a running sync consumer, each as its job
+/// (publish as the upstream publisher, status as the monitoring user and the read-only login).
 /// </summary>
 public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVhost vhost)
     : IClassFixture<IsolatedDatabase>, IClassFixture<IsolatedVhost>
 {
-    Dictionary<string, string?> Environment => new()
+    /// <summary>The environment of a command run as <paramref name="job"/> (its broker user and database logins only).</summary>
+    Dictionary<string, string?> Environment(Job job, Npgsql.NpgsqlConnectionStringBuilder? source = null)
     {
-        ["ConnectionStrings__Contacts"] = database.Connection.ConnectionString,
-        ["RabbitMq__VirtualHost"] = vhost.Name,
-        ["RabbitMq__Host"] = vhost.Rabbit.Host,
-        ["RabbitMq__Port"] = vhost.Rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["RabbitMq__ManagementPort"] = vhost.Rabbit.ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["RabbitMq__Username"] = vhost.Rabbit.Username,
-        ["RabbitMq__Password"] = vhost.Rabbit.Password,
-    };
+        var environment = new Dictionary<string, string?>
+        {
+            ["RabbitMq__VirtualHost"] = vhost.Name,
+            ["RabbitMq__Host"] = vhost.Rabbit.Host,
+            ["RabbitMq__Port"] = vhost.Rabbit.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq__ManagementPort"] = vhost.Rabbit.ManagementPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (key, value) in Identities.Environment(job, database.Connection, source))
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
 
     [Fact]
     public async Task Publish_sends_valid_lines_to_their_exchanges_and_reports_the_rejected_ones()
@@ -41,7 +49,7 @@ public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVho
         await File.WriteAllTextAsync(file, lines);
         try
         {
-            var result = await CliProcess.Run(["publish", "--file", file], Environment);
+            var result = await CliProcess.Run(["publish", "--file", file], Environment(Job.Publisher));
 
             Assert.True(result.ExitCode == 2, result.ToString());
             Assert.Contains("accepted 4 (campaign-changed: 1, contact-changed: 2, contact-deleted: 1), rejected 2", result.Output, StringComparison.Ordinal);
@@ -66,7 +74,7 @@ public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVho
     {
         using var host = await SyncHarness.StartSync(database.Connection.ConnectionString, vhost.Rabbit);
 
-        var result = await CliProcess.Run(["publish", "--file", Repository.PathOf("examples/events.jsonl")], Environment);
+        var result = await CliProcess.Run(["publish", "--file", Repository.PathOf("examples/events.jsonl")], Environment(Job.Publisher));
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("accepted 4", result.Output, StringComparison.Ordinal);
@@ -89,8 +97,7 @@ public sealed class PublishAndStatusTests(IsolatedDatabase database, IsolatedVho
             await connection.ExecuteAsync("INSERT INTO contacts (campaign_id, phone_number) VALUES (@campaign, '+12015550123'), (@campaign, '+12015550124')", new { campaign });
         }
 
-        var environment = Environment;
-        environment["ConnectionStrings__Source"] = $"Host=127.0.0.1;Port={database.Connection.Port};Database=no_such_source;Username={database.Connection.Username};Password={database.Connection.Password}";
+        var environment = Environment(Job.Status, new Npgsql.NpgsqlConnectionStringBuilder(database.Connection.ConnectionString) { Database = "no_such_source" });
         // the management API refreshes its consumer counts every few seconds
         CliResult result = null!;
         JsonElement queue = default;

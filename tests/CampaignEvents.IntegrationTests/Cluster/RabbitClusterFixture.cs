@@ -7,7 +7,8 @@ namespace CampaignEvents.IntegrationTests.Cluster;
 /// One throwaway 3-node RabbitMQ cluster for every test of the collection (starting one takes about
 /// a minute on 2 cores). Started by the first test that asks, inside the test, so a machine that
 /// cannot run it skips that test with the reason (and fails it under CI=true) like ThrowawayRabbitMq.
-/// Each test works in a vhost of its own and leaves every node running.
+/// Each test works in a vhost of its own and leaves every node running. The nodes also listen for
+/// AMQP over TLS (a throwaway CA's certificate) for <see cref="TlsFailoverTests"/>.
 /// </summary>
 public sealed class RabbitClusterFixture : IAsyncDisposable
 {
@@ -19,7 +20,7 @@ public sealed class RabbitClusterFixture : IAsyncDisposable
         await gate.WaitAsync();
         try
         {
-            return cluster ??= await ThrowawayRabbitCluster.Start();
+            return cluster ??= await ThrowawayRabbitCluster.Start(await ThrowawayCertificates.Create());
         }
         finally
         {

@@ -46,6 +46,19 @@ public sealed class PhoneMaskingTests(IsolatedDatabase database, IsolatedVhost v
         Assert.Contains(National, logs, StringComparison.Ordinal);
     }
 
+    /// <summary>The environment of <c>publish</c>, as the upstream publisher.</summary>
+    Dictionary<string, string?> PublisherEnvironment()
+    {
+        var environment = Environment();
+        foreach (var (key, value) in Identities.Environment(Job.Publisher, database.Connection, null))
+        {
+            environment[key] = value;
+        }
+
+        return environment;
+    }
+
+    /// <summary>The environment of the administrator's <c>errors</c>.</summary>
     Dictionary<string, string?> Environment() => new()
     {
         ["ConnectionStrings__Contacts"] = database.Connection.ConnectionString,
@@ -79,7 +92,7 @@ public sealed class PhoneMaskingTests(IsolatedDatabase database, IsolatedVhost v
         try
         {
             // publish once the consumer is there (its queue declared), so the lines are not returned as unroutable
-            await Eventually.Until(async () => (await CliProcess.Run(["publish", "--file", file], Environment())).ExitCode == 0,
+            await Eventually.Until(async () => (await CliProcess.Run(["publish", "--file", file], PublisherEnvironment())).ExitCode == 0,
                 TimeSpan.FromSeconds(60), () => $"publish accepted every line{run}");
         }
         finally

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
+using CampaignEvents.Cli.Hosting;
 using CampaignEvents.IntegrationTests.Cli;
+using CampaignEvents.IntegrationTests.Pipeline;
 using CampaignEvents.IntegrationTests.Source;
 using CampaignEvents.IntegrationTests.Sync;
 using CampaignEvents.TestSupport;
@@ -41,7 +43,9 @@ public sealed class OperatorMetricsTests(IsolatedVhost vhost) : IClassFixture<Is
 
         await using var collector = OtlpReceiver.Start();
         var (metricsPort, healthPort) = (RunProcess.FreePort(), RunProcess.FreePort());
-        var environment = world.Settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
+        // deployed as operators do (migrate --topology, as the administrator), run as the pipeline's job
+        await RoleHosts.DeclareTopology([Role.Source, Role.Sync, Role.Reconcile], world.Settings);
+        var environment = Identities.As(Job.Pipeline, world.Settings).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
         environment["Observability__MetricsPort"] = metricsPort.ToString(CultureInfo.InvariantCulture);
         environment["Observability__HealthPort"] = healthPort.ToString(CultureInfo.InvariantCulture);
         environment["Observability__OtlpEndpoint"] = collector.Endpoint;
@@ -53,6 +57,8 @@ public sealed class OperatorMetricsTests(IsolatedVhost vhost) : IClassFixture<Is
         await using var run = RunProcess.Start(["run"], environment);
 
         await Eventually.Until(async () => await RunProcess.Status($"http://127.0.0.1:{healthPort}/readyz") == HttpStatusCode.OK, Deadline, () => $"/readyz 200; the process wrote:\n{run}");
+        var users = await Identities.RequireJobUsersOnBroker(vhost.Management, vhost.Name);
+        Assert.All(users, c => Assert.Equal(Identities.BrokerUser(Job.Pipeline), c.User));
         await world.LocalEqualsSource(Deadline, context: () => $"\n{run}");
 
         // streamed changes: their occurredAt is the source commit's time

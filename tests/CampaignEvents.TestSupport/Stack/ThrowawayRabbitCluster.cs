@@ -11,7 +11,9 @@ namespace CampaignEvents.TestSupport.Stack;
 /// use, so the tests exercise it) on free ports with node names and a state folder of its own,
 /// loopback only. A test may stop and start single nodes without touching the shared broker.
 /// Needs root (runuser) and the rabbitmq-server package: skipped with the reason otherwise, a
-/// failure under CI=true. Starting takes about a minute on 2 cores.
+/// failure under CI=true. Starting takes about a minute on 2 cores. With
+/// <see cref="ThrowawayCertificates"/> every node also listens for AMQP over TLS
+/// (<see cref="TlsPorts"/>, the CA's server certificate for 127.0.0.1/localhost; CE_CLUSTER_TLS_*).
 /// </summary>
 public sealed class ThrowawayRabbitCluster : IAsyncDisposable
 {
@@ -22,8 +24,10 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
     readonly Dictionary<string, string> environment;
     readonly HttpClient management;
 
-    ThrowawayRabbitCluster(string folder, string prefix, int[] amqp, int[] mgmt, int[] dist, int[] prometheus)
+    ThrowawayRabbitCluster(string folder, string prefix, int[] amqp, int[] mgmt, int[] dist, int[] prometheus, int[] tls, ThrowawayCertificates? certificates)
     {
+        TlsPorts = tls;
+        Certificates = certificates;
         this.folder = folder;
         Prefix = prefix;
         AmqpPorts = amqp;
@@ -39,6 +43,12 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
             ["CE_RABBIT_USER"] = User,
             ["CE_RABBIT_PASSWORD"] = Password,
         };
+        if (certificates is not null)
+        {
+            environment["CE_CLUSTER_TLS_PORTS"] = string.Join(' ', tls);
+            environment["CE_CLUSTER_TLS_DIR"] = Path.Combine(folder, "tls");
+        }
+
         management = ManagementApi.Client(Rabbit(1, 2, 3));
     }
 
@@ -47,6 +57,12 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
     public IReadOnlyList<int> AmqpPorts { get; }
 
     public IReadOnlyList<int> ManagementPorts { get; }
+
+    /// <summary>Each node's AMQP-over-TLS port (empty when started without certificates).</summary>
+    public IReadOnlyList<int> TlsPorts { get; }
+
+    /// <summary>The throwaway CA and server certificate of the TLS listeners (null without TLS).</summary>
+    public ThrowawayCertificates? Certificates { get; }
 
     /// <summary>The management API (of the first node that answers), as the cluster's administrator.</summary>
     public HttpClient Management => management;
@@ -72,7 +88,21 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
         Password = Password,
     };
 
-    public static async Task<ThrowawayRabbitCluster> Start()
+    /// <summary>
+    /// Settings for a process that connects to the cluster over TLS, verifying the nodes' certificate
+    /// with the throwaway CA, trying the nodes in the given order, as the cluster's administrator.
+    /// </summary>
+    public RabbitMqOptions RabbitTls(string vhost, params int[] order)
+    {
+        var certificates = Certificates ?? throw new InvalidOperationException("the cluster was started without TLS listeners");
+        var rabbit = Rabbit(vhost, order);
+        rabbit.Hosts = string.Join(',', order.Select(n => $"127.0.0.1:{TlsPorts[n - 1]}"));
+        rabbit.Tls = new RabbitMqTlsOptions { Enabled = true, CaFile = certificates.CaFile };
+        return rabbit;
+    }
+
+    /// <param name="certificates">Also listen for AMQP over TLS with these (the cluster disposes of them).</param>
+    public static async Task<ThrowawayRabbitCluster> Start(ThrowawayCertificates? certificates = null)
     {
         ThrowawayServers.Require(File.Exists("/usr/lib/rabbitmq/bin/rabbitmq-server") && Environment.UserName == "root", "a throwaway RabbitMQ cluster needs root and rabbitmq-server (infra/up.sh installs it)");
 
@@ -80,9 +110,21 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
         Directory.CreateDirectory(folder);
         var prefix = $"cet{Path.GetFileName(folder)[^6..]}";
         int[] Ports() => [ThrowawayServers.FreePort(), ThrowawayServers.FreePort(), ThrowawayServers.FreePort()];
-        var cluster = new ThrowawayRabbitCluster(folder, prefix, Ports(), Ports(), Ports(), Ports());
+        var cluster = new ThrowawayRabbitCluster(folder, prefix, Ports(), Ports(), Ports(), Ports(), certificates is null ? [] : Ports(), certificates);
         try
         {
+            if (certificates is not null)
+            {
+                // the nodes run as the rabbitmq user: the files in a folder of the cluster's it can read
+                var tls = Directory.CreateDirectory(Path.Combine(folder, "tls")).FullName;
+                foreach (var file in new[] { certificates.CaFile, certificates.ServerCertificateFile, certificates.ServerKeyFile })
+                {
+                    File.Copy(file, Path.Combine(tls, Path.GetFileName(file)));
+                }
+
+                await ProcessRunner.Run("chown", ["-R", "rabbitmq:rabbitmq", tls]);
+            }
+
             await cluster.Script("up");
         }
         catch
@@ -176,6 +218,7 @@ public sealed class ThrowawayRabbitCluster : IAsyncDisposable
         finally
         {
             Directory.Delete(folder, recursive: true);
+            Certificates?.Dispose();
         }
     }
 }
