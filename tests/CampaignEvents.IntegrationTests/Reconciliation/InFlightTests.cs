@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using CampaignEvents.Contracts.Reconciliation;
-using CampaignEvents.Source;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;

@@ -11,7 +11,6 @@ using Dapper;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using Xunit;
 
 namespace CampaignEvents.IntegrationTests.Reconciliation;

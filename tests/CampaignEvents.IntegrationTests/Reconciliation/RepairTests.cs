@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using CampaignEvents.Contracts.Reconciliation;
-using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using Dapper;
 using FsCheck.Fluent;

@@ -7,7 +7,6 @@ using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
-using Npgsql;
 using Xunit;
 
 namespace CampaignEvents.IntegrationTests.Source;

@@ -1,12 +1,7 @@
-using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
-using CampaignEvents.Source;
-using CampaignEvents.TestSupport;
 using CampaignEvents.TestSupport.Generators;
 using CampaignEvents.TestSupport.Stack;
 using Dapper;
-using FsCheck;
-using FsCheck.Fluent;
 using Xunit;
 
 namespace CampaignEvents.IntegrationTests.Source;

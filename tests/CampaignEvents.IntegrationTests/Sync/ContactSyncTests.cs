@@ -2,7 +2,6 @@ using System.Text.Json;
 using CampaignEvents.Contracts;
 using CampaignEvents.Infrastructure.Messaging;
 using CampaignEvents.TestSupport;
-using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using static CampaignEvents.IntegrationTests.Sync.SyncHarness;

@@ -1,5 +1,4 @@
 using CampaignEvents.Contracts;
-using CampaignEvents.Source;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Capture.Decoding;
 using CampaignEvents.Source.Configuration;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CampaignEvents.Contracts;
-using CampaignEvents.Source;
 using CampaignEvents.Source.Capture;
 using CampaignEvents.Source.Configuration;
 using CampaignEvents.Source.Mapping;
