@@ -6,7 +6,7 @@ using CampaignEvents.Cli.Commands.Status;
 namespace CampaignEvents.Cli;
 
 /// <summary>Every command of campaign-events (the tests parse docker-compose.yml's commands with it).</summary>
-public static class CliRoot
+internal static class CliRoot
 {
     public static RootCommand Create()
     {

@@ -12,7 +12,7 @@ namespace CampaignEvents.Cli.Commands;
 /// <c>errors show</c> lists what waits in an error queue and why; <c>errors replay</c> moves it
 /// back to its queue once the cause is fixed (docs/adr/0002).
 /// </summary>
-public static class ErrorsCommand
+internal static class ErrorsCommand
 {
     public static Command Create()
     {
@@ -161,11 +161,11 @@ public static class ErrorsCommand
 /// <summary>What <c>errors show</c> read; also its <c>--json</c> shape (docs/json-output.md).</summary>
 /// <param name="Queue">The error queue read, <c>&lt;queue&gt;_error</c>.</param>
 /// <param name="Waiting">How many messages it held when the command looked (more than listed with <c>--limit</c>).</param>
-public sealed record ErrorQueueReport(string Queue, uint Waiting, IReadOnlyList<ErrorMessage> Messages);
+internal sealed record ErrorQueueReport(string Queue, uint Waiting, IReadOnlyList<ErrorMessage> Messages);
 
 /// <param name="Position">1 for the message at the head of the queue.</param>
 /// <param name="ExceptionType">Header MT-Fault-ExceptionType: the kind of failure.</param>
 /// <param name="Reason">Header MT-Fault-Message: why it failed.</param>
 /// <param name="FaultedAt">Header MT-Fault-Timestamp (ISO 8601), when it was sent to the error queue; null when absent.</param>
 /// <param name="Body">The whole body as UTF-8 text, as the publisher sent it.</param>
-public sealed record ErrorMessage(int Position, string ExceptionType, string Reason, string? FaultedAt, string? MessageId, string? ContentType, string Body);
+internal sealed record ErrorMessage(int Position, string ExceptionType, string Reason, string? FaultedAt, string? MessageId, string? ContentType, string Body);

@@ -10,7 +10,7 @@ namespace CampaignEvents.Cli.Commands;
 /// Turns the failures an operator can fix (a setting, an unreachable server) into one line on
 /// standard error and exit code 1. Anything else is a bug and keeps its stack trace.
 /// </summary>
-public static class Failures
+internal static class Failures
 {
     public const int Error = 1;
 

@@ -12,7 +12,7 @@ namespace CampaignEvents.Cli.Commands;
 /// reconcile campaigns, prints the reports and exits 0 (consistent), 2 (drift remains) or 1 (error).
 /// The run (<see cref="ReconcileRun"/>) and the printing (<see cref="ReconcileOutput"/>) are apart.
 /// </summary>
-public static class ReconcileCommand
+internal static class ReconcileCommand
 {
     public const int Consistent = 0;
     public const int DriftRemains = 2;

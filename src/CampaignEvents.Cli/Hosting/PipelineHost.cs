@@ -22,7 +22,7 @@ public enum Role
 /// The composition root: one host with the chosen roles, used by <c>campaign-events run</c> and
 /// by the tests (which pass their own database and vhost as configuration overrides).
 /// </summary>
-public static class PipelineHost
+internal static class PipelineHost
 {
     public static readonly Role[] AllRoles = [Role.Source, Role.Sync, Role.Reconcile];
 

@@ -7,7 +7,7 @@ using CampaignEvents.Sync.Configuration;
 namespace CampaignEvents.Cli.Hosting;
 
 /// <summary>Every configuration section the program reads, with the options type that binds it.</summary>
-public static class SettingsCatalog
+internal static class SettingsCatalog
 {
     public static readonly IReadOnlyDictionary<string, Type> Sections = new Dictionary<string, Type>(StringComparer.OrdinalIgnoreCase)
     {
