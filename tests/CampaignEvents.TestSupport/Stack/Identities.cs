@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CampaignEvents.Infrastructure.Configuration;
 using CampaignEvents.Infrastructure.Database;
+using CampaignEvents.Throwaway;
 using Npgsql;
 using Xunit;
 
@@ -74,17 +75,14 @@ public static class Identities
     }
 
     /// <summary>The broker settings of <paramref name="user"/> on the vhost of <paramref name="rabbit"/>.</summary>
-    public static RabbitMqOptions As(RabbitMqOptions rabbit, string user) => new()
+    public static RabbitMqOptions As(RabbitMqOptions rabbit, string user)
     {
-        Host = rabbit.Host,
-        Port = rabbit.Port,
-        Hosts = rabbit.Hosts,
-        ManagementPort = rabbit.ManagementPort,
-        ManagementHosts = rabbit.ManagementHosts,
-        VirtualHost = rabbit.VirtualHost,
-        Username = user,
-        Password = Password(user),
-    };
+        // the same broker, vhost and TLS settings (one copy of them: ThrowawayVhosts.With), another login
+        var options = ThrowawayVhosts.With(rabbit, rabbit.VirtualHost);
+        options.Username = user;
+        options.Password = Password(user);
+        return options;
+    }
 
     /// <summary>The broker user of a job.</summary>
     public static string BrokerUser(Job job) => job switch
