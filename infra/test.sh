@@ -58,6 +58,19 @@ for path in glob.glob(f"{sys.argv[1]}/*.trx"):
     failed += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
     # VSTest counts a skipped test in total but not in executed (notExecuted stays 0)
     skipped += int(c.get("total", 0)) - int(c.get("executed", 0))
+# Each failed test by name with the start of its message, last, where a log's tail shows it.
+for path in glob.glob(f"{sys.argv[1]}/*.trx"):
+    for r in ET.parse(path).getroot().iter(f"{{{ns['t']}}}UnitTestResult"):
+        if r.get("outcome") in ("Passed", "NotExecuted"):
+            continue
+        message = r.find("t:Output/t:ErrorInfo/t:Message", ns)
+        text = (message.text or "").strip() if message is not None else "(no message)"
+        lines = text.splitlines()
+        print(f"FAILED {r.get('testName')} ({r.get('duration')})")
+        for l in lines[:6]:
+            print(f"    {l[:300]}")
+        if len(lines) > 6:
+            print(f"    ... {len(lines) - 6} more lines in {path}")
 line = f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
 print(line)
 sys.exit(1 if failed or passed == 0 else 0)
