@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 namespace CampaignEvents.Source;
 
 /// <summary>The adapter's counters, meter <c>CampaignEvents.Source</c>.</summary>
-public sealed class SourceMetrics : IDisposable
+internal sealed class SourceMetrics : IDisposable
 {
     public const string MeterName = "CampaignEvents.Source";
 

@@ -15,7 +15,7 @@ namespace CampaignEvents.Infrastructure.Messaging;
 /// a rejected certificate is explained by <see cref="CertificateCheck.Failure"/>, naming the setting
 /// to fix (docs/adr/0016).
 /// </summary>
-public sealed class BrokerTls
+internal sealed class BrokerTls
 {
     const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
@@ -139,7 +139,7 @@ public sealed class BrokerTls
 /// the given CAs only when there are some, else the system's trust store. Keeps the reason of the
 /// last refusal in words an operator acts on.
 /// </summary>
-public sealed class CertificateCheck(X509Certificate2Collection? authorities, string caSetting, string? caFile, string nameSetting)
+internal sealed class CertificateCheck(X509Certificate2Collection? authorities, string caSetting, string? caFile, string nameSetting)
 {
     volatile string? failure;
 

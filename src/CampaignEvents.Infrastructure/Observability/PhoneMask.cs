@@ -10,7 +10,7 @@ namespace CampaignEvents.Infrastructure.Observability;
 /// anywhere, and whatever stands in the places our messages put a phone: <c>phone number '…'</c>
 /// (the validation reasons, whatever the caller wrote) and JSON <c>"phoneNumber": "…"</c>.
 /// </summary>
-public static partial class PhoneMask
+internal static partial class PhoneMask
 {
     /// <summary>The text with every phone number masked; the same instance when there is none.</summary>
     public static string Mask(string text)

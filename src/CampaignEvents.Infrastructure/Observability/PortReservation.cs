@@ -9,7 +9,7 @@ namespace CampaignEvents.Infrastructure.Observability;
 /// together (several <c>run --role sync</c> on one machine) could otherwise both find the port
 /// free and then race for it, and the loser's metrics listener stopped the host at start.
 /// </summary>
-public sealed class PortReservation : IDisposable
+internal sealed class PortReservation : IDisposable
 {
     TcpListener? held;
 
@@ -45,4 +45,4 @@ public sealed class PortReservation : IDisposable
 }
 
 /// <summary>The ports of this process's endpoints, reserved at registration (null: not served).</summary>
-public sealed record ReservedPorts(PortReservation? Metrics, PortReservation? Health);
+internal sealed record ReservedPorts(PortReservation? Metrics, PortReservation? Health);

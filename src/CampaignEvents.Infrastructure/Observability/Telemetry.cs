@@ -4,7 +4,7 @@ namespace CampaignEvents.Infrastructure.Observability;
 /// The project's meters. Every role creates its instruments on a meter whose name starts with
 /// <c>CampaignEvents.</c>; they are exported with the prefix <c>campaign_events_</c>.
 /// </summary>
-public static class Telemetry
+internal static class Telemetry
 {
     public const string MeterPrefix = "CampaignEvents.";
 }

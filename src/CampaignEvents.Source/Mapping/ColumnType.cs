@@ -8,7 +8,7 @@ namespace CampaignEvents.Source.Mapping;
 /// <c>jsonb_categorize_type</c>, after resolving domains to their base type), so a value received as
 /// text (pgoutput) can be rendered the same way (docs/adr/0013).
 /// </summary>
-public enum JsonKind
+internal enum JsonKind
 {
     /// <summary>Any other type: a JSON string of the type's text output (text, uuid, enums, intervals…).</summary>
     Text,
@@ -39,7 +39,7 @@ public enum JsonKind
 }
 
 /// <summary>A column type as the text-to-JSON rendering needs it: its kind, and for an array its element type and delimiter.</summary>
-public sealed record ColumnType(string Name, JsonKind Kind, ColumnType? Element = null, char Delimiter = ',')
+internal sealed record ColumnType(string Name, JsonKind Kind, ColumnType? Element = null, char Delimiter = ',')
 {
     public static readonly ColumnType Text = new("text", JsonKind.Text);
 

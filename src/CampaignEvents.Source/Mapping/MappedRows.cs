@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace CampaignEvents.Source.Mapping;
 
 /// <summary>A source table name split into schema and table (default schema <c>public</c>).</summary>
-public sealed record TableName(string Schema, string Name)
+internal sealed record TableName(string Schema, string Name)
 {
     public static TableName Parse(string setting)
     {
@@ -18,13 +18,13 @@ public sealed record TableName(string Schema, string Name)
 }
 
 /// <summary>A contact row of the source, mapped: either accepted (E.164 key, metadata) or rejected with the reason.</summary>
-public sealed record MappedContact(Guid CampaignId, string? PhoneNumber, JsonElement Metadata, string? RowId, string RawPhone, string? RejectedBecause)
+internal sealed record MappedContact(Guid CampaignId, string? PhoneNumber, JsonElement Metadata, string? RowId, string RawPhone, string? RejectedBecause)
 {
     public bool Rejected => RejectedBecause is not null;
 }
 
 /// <summary>A campaign row of the source, mapped: either accepted or rejected with the reason.</summary>
-public sealed record MappedCampaign(Guid Id, string Name, string Type, string Status, JsonElement Config, string? RejectedBecause)
+internal sealed record MappedCampaign(Guid Id, string Name, string Type, string Status, JsonElement Config, string? RejectedBecause)
 {
     public bool Rejected => RejectedBecause is not null;
 }

@@ -6,7 +6,7 @@ using MassTransit.Serialization;
 namespace CampaignEvents.Source.Mapping;
 
 /// <summary>The limits a contact's metadata must keep to be published (the sync consumer's own limits): an object, its size on the wire, its depth, no NUL.</summary>
-public sealed partial class SourceMapping
+internal sealed partial class SourceMapping
 {
     /// <summary>
     /// Why the sync consumer would refuse this metadata, or null when it takes it (issue 12): not an

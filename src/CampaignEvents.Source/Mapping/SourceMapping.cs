@@ -15,7 +15,7 @@ namespace CampaignEvents.Source.Mapping;
 /// column's type (<see cref="TextAsJson"/>). A row the sync consumer would refuse (see
 /// <see cref="MetadataProblem(JsonElement)"/>) is rejected here, with its reason.
 /// </summary>
-public sealed partial class SourceMapping
+internal sealed partial class SourceMapping
 {
     readonly PhoneNormalizer phones;
 

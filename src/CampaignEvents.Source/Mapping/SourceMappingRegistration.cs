@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace CampaignEvents.Source.Mapping;
 
-public static class SourceMappingRegistration
+internal static class SourceMappingRegistration
 {
     /// <summary>
     /// The section Source, validated at start, and the one <see cref="SourceMapping"/> built from it,

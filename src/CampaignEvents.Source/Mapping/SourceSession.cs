@@ -10,7 +10,7 @@ namespace CampaignEvents.Source.Mapping;
 /// replication stream's text form of dates and timestamps, which <see cref="TextAsJson"/> reads).
 /// Whatever the server, database or role default is.
 /// </summary>
-public static class SourceSession
+internal static class SourceSession
 {
     /// <summary>For SQL sessions (snapshot, polling, the source side of reconciliation), on each connection before reading.</summary>
     public const string PinSql = "SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO'";

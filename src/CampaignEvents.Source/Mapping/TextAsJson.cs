@@ -9,7 +9,7 @@ namespace CampaignEvents.Source.Mapping;
 /// value itself, so a row streamed by replication folds into the same metadata as the snapshot,
 /// polling and the reconciliation digest, which let PostgreSQL render it (docs/adr/0013).
 /// </summary>
-public static class TextAsJson
+internal static class TextAsJson
 {
     /// <summary>Writes <paramref name="text"/>, a value of <paramref name="type"/>, as JSON.</summary>
     public static void Write(Utf8JsonWriter writer, string text, ColumnType type)

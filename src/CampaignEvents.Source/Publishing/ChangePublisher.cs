@@ -6,7 +6,7 @@ using CampaignEvents.Source.Capture;
 namespace CampaignEvents.Source.Publishing;
 
 /// <summary>Where the adapter's events go: the bus in production (awaited publish = broker confirmed).</summary>
-public interface IEventSink
+internal interface IEventSink
 {
     Task Publish(CampaignChanged campaign, CancellationToken cancel);
 

@@ -14,7 +14,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 /// domain of the configured capture mode; the repair publishes at it, and reconciliation takes a
 /// local version at or above it for a change in flight (docs/adr/0006).
 /// </param>
-public sealed record SourceRead(long Lsn, long Version);
+internal sealed record SourceRead(long Lsn, long Version);
 
 /// <summary>
 /// The version of a read of the source, in the domain the capture publishes (docs/adr/0005, 0006):
@@ -35,7 +35,7 @@ public sealed record SourceRead(long Lsn, long Version);
 /// Comparing polled versions with a WAL-based read version made every differing polled key look
 /// newer than the source read, so it was never reported (issue: polling reconciliation).
 /// </summary>
-public sealed class ReadVersion(SourceMapping mapping)
+internal sealed class ReadVersion(SourceMapping mapping)
 {
     const string ReplicationSql = "SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint, 0::bigint";
 

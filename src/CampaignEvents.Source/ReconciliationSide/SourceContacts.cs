@@ -10,7 +10,7 @@ using DigestScheme = CampaignEvents.Infrastructure.Digests.Digest;
 namespace CampaignEvents.Source.ReconciliationSide;
 
 /// <summary>A source row read for a repair or a report: normalized key, raw text, row hash, metadata.</summary>
-public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash, string Metadata);
+internal sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash, string Metadata);
 
 /// <summary>
 /// The source side of reconciliation: reads the external database with the adapter's own
@@ -22,7 +22,7 @@ public sealed record SourceKey(string PhoneNumber, string RawPhone, long RowHash
 /// too, and are checked with the mapping. Every read runs in one REPEATABLE READ snapshot, after
 /// taking the WAL position and the read's version in the capture mode's domain (<see cref="ReadVersion"/>), in a session pinned by <see cref="SourceSession"/> (docs/adr/0013).
 /// </summary>
-public sealed class SourceContacts
+internal sealed class SourceContacts
 {
     readonly NpgsqlDataSource source;
     readonly SourceMapping mapping;

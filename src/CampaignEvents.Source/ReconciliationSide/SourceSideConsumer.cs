@@ -9,7 +9,7 @@ namespace CampaignEvents.Source.ReconciliationSide;
 /// failures included (the answer's <c>Error</c> set), so the requester gets one typed answer
 /// instead of a fault it would have to tell apart from a response.
 /// </summary>
-public abstract class SourceSideConsumer<TRequest, TAnswer> : IConsumer<TRequest>
+internal abstract class SourceSideConsumer<TRequest, TAnswer> : IConsumer<TRequest>
     where TRequest : class
     where TAnswer : class
 {

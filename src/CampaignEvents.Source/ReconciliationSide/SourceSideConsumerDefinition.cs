@@ -3,14 +3,14 @@ using MassTransit;
 namespace CampaignEvents.Source.ReconciliationSide;
 
 /// <summary>A source-side consumer and the queue it reads.</summary>
-public interface ISourceSideEndpoint
+internal interface ISourceSideEndpoint
 {
     /// <summary>The consumer's quorum queue (named in <c>Topology</c>), which the requesters send to.</summary>
     static abstract string Queue { get; }
 }
 
 /// <summary>The source side's endpoints: one quorum queue per request type, only sent to (no exchange bindings by type).</summary>
-public sealed class SourceSideConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
+internal sealed class SourceSideConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer>
     where TConsumer : class, IConsumer, ISourceSideEndpoint
 {
     public SourceSideConsumerDefinition()

@@ -7,13 +7,13 @@ using NpgsqlTypes;
 namespace CampaignEvents.Source.State;
 
 /// <summary>Polling positions reached per table (text forms of the polling column and the row id).</summary>
-public sealed record PollingPositions(string? CampaignsPosition, string? CampaignsLastId, string? ContactsPosition, string? ContactsLastId);
+internal sealed record PollingPositions(string? CampaignsPosition, string? CampaignsLastId, string? ContactsPosition, string? ContactsLastId);
 
 /// <summary>
 /// What the adapter remembers in the local database (migration 003): whether a slot's initial
 /// snapshot was completed, and the polling positions. Local, so a fresh local database gets a new snapshot.
 /// </summary>
-public sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
+internal sealed class AdapterState([FromKeyedServices(DatabaseSettings.Contacts)] NpgsqlDataSource local)
 {
     const string SelectSnapshot = """
         SELECT snapshot_lsn::text FROM source_adapter_state
