@@ -33,13 +33,13 @@ sealed class ConsumerProcess : IAsyncDisposable
         this.logging = logging;
     }
 
-    /// <summary>Starts <paramref name="cli"/> as <c>run --role sync</c> with <paramref name="settings"/> over the inherited environment.</summary>
-    public static ConsumerProcess Start(CampaignEventsProgram cli, IReadOnlyDictionary<string, string> settings, string logFile)
+    /// <summary>Starts <paramref name="cli"/> as <c>run --role sync</c> (or the roles given) with <paramref name="settings"/> over the inherited environment.</summary>
+    public static ConsumerProcess Start(CampaignEventsProgram cli, IReadOnlyDictionary<string, string> settings, string logFile, params string[] roles)
     {
         var info = cli.StartInfo();
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
-        foreach (var arg in (string[])["run", "--role", "sync"])
+        foreach (var arg in (string[])["run", .. (roles.Length == 0 ? ["sync"] : roles).SelectMany(r => new[] { "--role", r })])
         {
             info.ArgumentList.Add(arg);
         }
@@ -92,6 +92,9 @@ sealed class ConsumerProcess : IAsyncDisposable
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancel);
         }
     }
+
+    /// <summary>Its peak resident set (VmHWM) in MiB so far, or null.</summary>
+    public double? PeakRssMiB() => ProcStat.PeakRssMiB(Id);
 
     /// <summary>The rows its sync consumer upserted in committed batches (its counter campaign_events.sync.applied_rows); null when it did not answer in time.</summary>
     public async Task<long?> Applied(CancellationToken cancel)

@@ -19,10 +19,12 @@ using NpgsqlTypes;
 namespace CampaignEvents.Bench;
 
 /// <summary>
-/// <c>campaign-events bench reconcile</c>: one campaign of N contacts, identical in a throwaway
-/// local database and a throwaway source database (binary COPY), on a throwaway vhost. Times the
-/// confirmation of consistency through the broker against one plain SQL digest scan of each side
-/// (both at once) measured in the same run, then injects 100 drifted rows and times finding them.
+/// <c>campaign-events-bench reconcile</c>: N contacts over one or more campaigns, identical in a
+/// throwaway local database and a throwaway source database (binary COPY), on a throwaway vhost.
+/// Times the confirmation of consistency through the broker against one plain SQL digest scan of
+/// each side (both at once) measured in the same run: requested by the bench (host started), and
+/// as an operator runs it, a <c>campaign-events reconcile --all</c> process from its start to its
+/// exit. Then injects 100 drifted rows into the first campaign and times finding them.
 /// </summary>
 public static class ReconcileBenchCommand
 {
@@ -46,30 +48,42 @@ public static class ReconcileBenchCommand
     {
         var count = new Option<int>("--count") { Description = "Contacts in the campaign.", DefaultValueFactory = _ => 1_000_000 };
         var drift = new Option<int>("--drift") { Description = "Drifted rows in the second measurement.", DefaultValueFactory = _ => 100 };
-        var command = new Command("reconcile", "Time confirming a campaign consistent (against one plain SQL digest scan in the same run) and finding drifted rows, in throwaway databases and vhost.")
+        var campaigns = new Option<int>("--campaigns") { Description = "Campaigns the contacts are spread over.", DefaultValueFactory = _ => 1 };
+        var cli = new Option<FileInfo?>("--cli")
         {
-            count, drift,
+            Description = "The campaign-events program whose `reconcile --all` is timed as a process, its executable or campaign-events.dll. By default the build beside this tool (the project reference puts it there).",
         };
-        command.SetAction((parse, cancel) => Failures.Guard(() => Run(parse.GetValue(count), parse.GetValue(drift), Console.Out, cancel)));
+        var command = new Command("reconcile", "Time confirming campaigns consistent (against one plain SQL digest scan in the same run; requested in-process and as a `campaign-events reconcile --all` process) and finding drifted rows, in throwaway databases and vhost.")
+        {
+            count, drift, campaigns, cli,
+        };
+        command.SetAction((parse, cancel) => Failures.Guard(() => Run(parse.GetValue(count), parse.GetValue(drift), parse.GetValue(campaigns), parse.GetValue(cli), Console.Out, cancel)));
         return command;
     }
 
-    public static async Task<int> Run(int count, int driftCount, TextWriter output, CancellationToken cancel)
+    public static async Task<int> Run(int count, int driftCount, int campaignCount, FileInfo? cliOption, TextWriter output, CancellationToken cancel)
     {
+        if (campaignCount < 1 || campaignCount > count)
+        {
+            throw new SettingsException($"option --campaigns: {campaignCount} is not between 1 and --count ({count})");
+        }
+
+        var program = CampaignEventsProgram.Find(cliOption);
         await using var world = await BenchEnvironment.Create(Settings.Load(), cancel);
         var localDb = await world.Database("reconcile_local", DatabaseShape.Local, cancel);
         var sourceDb = await world.Database("reconcile_source", DatabaseShape.Empty, cancel);
-        await output.WriteLineAsync($"bench reconcile: {count:N0} contacts, {driftCount} drifted; databases {localDb.Database} / {sourceDb.Database}, vhost {world.Rabbit.VirtualHost} (all dropped at the end)");
+        await output.WriteLineAsync($"bench reconcile: {count:N0} contacts in {campaignCount} campaign(s), {driftCount} drifted; databases {localDb.Database} / {sourceDb.Database}, vhost {world.Rabbit.VirtualHost} (all dropped at the end)");
         await using var local = NpgsqlDataSource.Create(localDb);
         await using var source = NpgsqlDataSource.Create(sourceDb);
         await Execute(source, SourceSchema, cancel);
 
-        var campaign = Guid.NewGuid();
+        var campaigns = Enumerable.Range(0, campaignCount).Select(_ => Guid.NewGuid()).ToArray();
+        var campaign = campaigns[0];
         var phones = Phones(count);
         var fill = Stopwatch.StartNew();
         await Task.WhenAll(
-            Fill(local, "INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'bench', 'voice', 'active')", campaign, phones, cancel),
-            Fill(source, "INSERT INTO campaigns (id, name) VALUES (@id, 'bench')", campaign, phones, cancel));
+            Fill(local, "INSERT INTO campaigns (id, name, type, status) VALUES (@id, 'bench', 'voice', 'active')", campaigns, phones, cancel),
+            Fill(source, "INSERT INTO campaigns (id, name) VALUES (@id, 'bench')", campaigns, phones, cancel));
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"filled both sides by binary COPY in {fill.Elapsed.TotalSeconds:0.0} s"));
 
         var overrides = world.HostSettings(localDb, sourceDb);
@@ -84,31 +98,38 @@ public static class ReconcileBenchCommand
             var client = host.Services.GetRequiredService<IRequestClient<ReconcileCampaign>>();
 
             // warm both sides' caches once, untimed, so the reference and the run read the same way
-            await Reference(local, source, campaign, cancel);
-            await Reconcile(client, campaign, cancel);
+            await Reference(local, source, campaigns, cancel);
+            await ReconcileAll(client, campaigns, cancel);
 
             var references = new List<(double Both, double Local, double Source)>();
             var runs = new List<double>();
+            var processRuns = new List<CliRun>();
             CampaignReconciled? clean = null;
             for (var i = 0; i < 3; i++)
             {
-                references.Add(await Reference(local, source, campaign, cancel));
+                references.Add(await Reference(local, source, campaigns, cancel));
                 var watch = Stopwatch.StartNew();
-                clean = await Reconcile(client, campaign, cancel);
+                clean = Combined(await ReconcileAll(client, campaigns, cancel));
                 runs.Add(watch.Elapsed.TotalSeconds);
+                processRuns.Add(await ReconcileProcess(program, overrides, campaignCount, cancel));
             }
 
             var reference = Median([.. references.Select(r => r.Both)]);
             var consistent = Median(runs);
             var ratio = consistent / reference;
+            var process = Median([.. processRuns.Select(r => r.Seconds)]);
+            var processRatio = process / reference;
+            var processPeak = processRuns.Max(r => r.PeakRssMiB);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"reference: one SQL digest scan of each side, both at once: {reference:0.000} s (median of 3: {string.Join(", ", references.Select(r => r.Both.ToString("0.000", CultureInfo.InvariantCulture)))}; local alone {Median([.. references.Select(r => r.Local)]):0.000} s, source alone {Median([.. references.Select(r => r.Source)]):0.000} s)"));
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"identical: reconcile confirmed {clean!.Outcome} ({clean.SourceContacts:N0} = {clean.LocalContacts:N0} contacts) in {consistent:0.000} s (median of 3: {string.Join(", ", runs.Select(r => r.ToString("0.000", CultureInfo.InvariantCulture)))}) = {ratio:0.00}x the reference"));
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"as an operator runs it: `campaign-events reconcile --all` ({program}) from process start to exit 0 in {process:0.000} s (median of 3: {string.Join(", ", processRuns.Select(r => r.Seconds.ToString("0.000", CultureInfo.InvariantCulture)))}) = {processRatio:0.00}x the reference; {Math.Max(0, process - consistent):0.000} s more than the bench's own requests: the process's start, its host and bus, listing the campaigns"));
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"where the time goes: host start (both sides and the bus, in the bench process; outside the ratio) {hostStarted:0.000} s; clean reconcile {consistent:0.000} s = the reference's scans {reference:0.000} s + {Math.Max(0, consistent - reference):0.000} s of the rest (request and digest answers through the broker, comparing the buckets; not split further; a clean campaign has no settle)"));
 
-            var injected = await InjectDrift(local, campaign, phones, driftCount, cancel);
+            var injected = await InjectDrift(local, campaign, [.. phones.Where((_, i) => i % campaignCount == 0)], driftCount, cancel);
             var driftWatch = Stopwatch.StartNew();
             var drifted = await Reconcile(client, campaign, cancel);
             var driftSeconds = driftWatch.Elapsed.TotalSeconds;
@@ -126,10 +147,16 @@ public static class ReconcileBenchCommand
                     string.Create(CultureInfo.InvariantCulture, $"both sides' digest scans at once {reference:0.000} s, median of 3"),
                     TargetTable.AtMost(ratio, 1.5))
                 .Add(
+                    "clean `reconcile --all` ≤ 1.5× one SQL digest scan of both sides (campaign-events process start → exit)",
+                    string.Create(CultureInfo.InvariantCulture, $"{process:0.000} s = {processRatio:0.00}× ({campaignCount} campaign(s), median of 3)"),
+                    string.Create(CultureInfo.InvariantCulture, $"both sides' digest scans at once {reference:0.000} s, median of 3"),
+                    TargetTable.AtMost(processRatio, 1.5))
+                .Add(
                     "drifted rows found exactly",
                     string.Create(CultureInfo.InvariantCulture, $"{drifted.Drift.Count} reported, {found.Intersect(injected).Count()} of them injected"),
                     string.Create(CultureInfo.InvariantCulture, $"{injected.Count} injected"),
                     allFound ? Verdict.Met : Verdict.NotMet)
+                .PeakRss("the `campaign-events reconcile --all` process (sampled every 50 ms, largest of 3)", processPeak)
                 .BenchProcessPeakRss(rssReset);
             table.Print(output);
             return allFound && clean.Outcome == ReconciliationOutcomes.Consistent ? 0 : 2;
@@ -155,6 +182,73 @@ public static class ReconcileBenchCommand
         return builder.Build();
     }
 
+    /// <summary>Each campaign in turn, as <c>reconcile --all</c> asks for them.</summary>
+    static async Task<List<CampaignReconciled>> ReconcileAll(IRequestClient<ReconcileCampaign> client, Guid[] campaigns, CancellationToken cancel)
+    {
+        var reports = new List<CampaignReconciled>();
+        foreach (var campaign in campaigns)
+        {
+            reports.Add(await Reconcile(client, campaign, cancel));
+        }
+
+        return reports;
+    }
+
+    /// <summary>The campaigns' reports as one: consistent only when every campaign is; the counts summed.</summary>
+    static CampaignReconciled Combined(List<CampaignReconciled> reports) => reports[0] with
+    {
+        Outcome = reports.All(r => r.Outcome == ReconciliationOutcomes.Consistent) ? ReconciliationOutcomes.Consistent : reports.First(r => r.Outcome != ReconciliationOutcomes.Consistent).Outcome,
+        SourceContacts = reports.Sum(r => r.SourceContacts),
+        LocalContacts = reports.Sum(r => r.LocalContacts),
+    };
+
+    sealed record CliRun(double Seconds, double? PeakRssMiB);
+
+    /// <summary>
+    /// <c>campaign-events reconcile --all</c> as a separate process with this run's settings in its
+    /// environment, timed from its start to its exit; its peak RSS read from /proc while it runs.
+    /// Anything but exit 0 with every campaign consistent fails the bench.
+    /// </summary>
+    static async Task<CliRun> ReconcileProcess(CampaignEventsProgram program, Dictionary<string, string?> settings, int campaignCount, CancellationToken cancel)
+    {
+        var info = program.StartInfo();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        foreach (var arg in (string[])["reconcile", "--all", "--json"])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        var watch = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
+        var stderr = process.StandardError.ReadToEndAsync(cancel);
+        double? peak = null;
+        var exited = process.WaitForExitAsync(cancel);
+        while (!exited.IsCompleted)
+        {
+            peak = ProcStat.PeakRssMiB(process.Id) is { } p ? Math.Max(p, peak ?? 0) : peak;
+            await Task.WhenAny(exited, Task.Delay(50, cancel));
+        }
+
+        await exited;
+        var seconds = watch.Elapsed.TotalSeconds;
+        var output = await stdout;
+        var error = await stderr;
+        var consistent = output.Split('"' + ReconciliationOutcomes.Consistent + '"').Length - 1;
+        if (process.ExitCode != 0 || consistent != campaignCount)
+        {
+            throw new InvalidOperationException($"`campaign-events reconcile --all` exited {process.ExitCode} with {consistent} of {campaignCount} campaigns consistent: {error.Trim()} {output[..Math.Min(output.Length, 2000)]}");
+        }
+
+        return new CliRun(seconds, peak);
+    }
+
     static async Task<CampaignReconciled> Reconcile(IRequestClient<ReconcileCampaign> client, Guid campaign, CancellationToken cancel)
     {
         var response = await client.Ask<ReconcileCampaign, CampaignReconciled>(new ReconcileCampaign { CampaignId = campaign }, TimeSpan.FromMinutes(10), cancel);
@@ -163,12 +257,22 @@ public static class ReconcileBenchCommand
             : response.Message;
     }
 
-    /// <summary>One digest scan of each side, both at once (as reconcile scans them): the wall time, and each side's own.</summary>
-    static async Task<(double Both, double Local, double Source)> Reference(NpgsqlDataSource local, NpgsqlDataSource source, Guid campaign, CancellationToken cancel)
+    /// <summary>
+    /// One digest scan of each side per campaign, both sides at once (as reconcile scans them), the
+    /// campaigns in turn: the wall time, and each side's own.
+    /// </summary>
+    static async Task<(double Both, double Local, double Source)> Reference(NpgsqlDataSource local, NpgsqlDataSource source, Guid[] campaigns, CancellationToken cancel)
     {
         var watch = Stopwatch.StartNew();
-        var sides = await Task.WhenAll(Scan(local, campaign, cancel), Scan(source, campaign, cancel));
-        return (watch.Elapsed.TotalSeconds, sides[0], sides[1]);
+        double localSeconds = 0, sourceSeconds = 0;
+        foreach (var campaign in campaigns)
+        {
+            var sides = await Task.WhenAll(Scan(local, campaign, cancel), Scan(source, campaign, cancel));
+            localSeconds += sides[0];
+            sourceSeconds += sides[1];
+        }
+
+        return (watch.Elapsed.TotalSeconds, localSeconds, sourceSeconds);
     }
 
     static async Task<double> Scan(NpgsqlDataSource side, Guid campaign, CancellationToken cancel)
@@ -204,11 +308,13 @@ public static class ReconcileBenchCommand
 
     static string Metadata(int i) => string.Create(CultureInfo.InvariantCulture, $$"""{"name": "Contact {{i}}", "tier": "{{(i % 3 == 0 ? "gold" : "silver")}}", "score": {{i % 1000}}, "tags": ["bench", "t{{i % 7}}"]}""");
 
-    static async Task Fill(NpgsqlDataSource target, string insertCampaign, Guid campaign, string[] phones, CancellationToken cancel)
+    /// <summary>Row i belongs to campaign i mod the campaigns' count.</summary>
+    static async Task Fill(NpgsqlDataSource target, string insertCampaign, Guid[] campaigns, string[] phones, CancellationToken cancel)
     {
         await using var connection = await target.OpenConnectionAsync(cancel);
-        await using (var command = new NpgsqlCommand(insertCampaign, connection))
+        foreach (var campaign in campaigns)
         {
+            await using var command = new NpgsqlCommand(insertCampaign, connection);
             command.Parameters.AddWithValue("id", campaign);
             await command.ExecuteNonQueryAsync(cancel);
         }
@@ -218,7 +324,7 @@ public static class ReconcileBenchCommand
             for (var i = 0; i < phones.Length; i++)
             {
                 await import.StartRowAsync(cancel);
-                await import.WriteAsync(campaign, NpgsqlDbType.Uuid, cancel);
+                await import.WriteAsync(campaigns[i % campaigns.Length], NpgsqlDbType.Uuid, cancel);
                 await import.WriteAsync(phones[i], NpgsqlDbType.Text, cancel);
                 await import.WriteAsync(Metadata(i), NpgsqlDbType.Jsonb, cancel);
             }
