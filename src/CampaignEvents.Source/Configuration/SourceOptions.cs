@@ -124,9 +124,9 @@ public sealed class SourceOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ConfirmTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long a partly filled batch may wait for more changes when the stream is quiet.</summary>
+    /// <summary>How long a partly filled batch may wait for more changes when the stream is quiet (docs/adr/0019).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
-    public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(20);
+    public TimeSpan FlushDelay { get; set; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
     /// Replication mode: when the captured tables were idle this long, the adapter writes a logical

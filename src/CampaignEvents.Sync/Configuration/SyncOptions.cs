@@ -12,9 +12,12 @@ public sealed class SyncOptions
     [Range(1, 10_000)]
     public int BatchMessageLimit { get; set; } = 100;
 
-    /// <summary>How long a batch waits to fill before it is written anyway.</summary>
+    /// <summary>
+    /// How long a batch waits to fill before it is written anyway: part of every change's latency
+    /// when the flow is light; a busy flow fills batches by count first (docs/adr/0019).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
-    public TimeSpan BatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(50);
+    public TimeSpan BatchTimeLimit { get; set; } = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Batches written at once by one process (each on its own connection).</summary>
     [Range(1, 64)]
