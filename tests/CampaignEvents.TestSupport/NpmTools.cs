@@ -5,7 +5,10 @@ namespace CampaignEvents.TestSupport;
 /// <summary>
 /// Command-line checkers from npm that the suite runs (the AsyncAPI CLI, a GitHub workflow
 /// validator), installed on first use into the repository's ignored <c>.stack/npm</c> and reused
-/// afterwards, so a fresh machine needs only node and npm and a re-run installs nothing.
+/// afterwards, so a fresh machine needs only node and npm and a re-run installs nothing. Their
+/// whole dependency tree is pinned by <c>tests/npm-tools/package-lock.json</c> and installed with
+/// <c>npm ci</c>: without it, npm resolved the ranges of their dependencies afresh on every fresh
+/// machine, and a range the registry could not satisfy at that moment failed the suite.
 /// </summary>
 public static class NpmTools
 {
@@ -36,37 +39,55 @@ public static class NpmTools
         return File.Exists(path) ? path : throw new InvalidOperationException($"npm install of {string.Join(' ', Packages)} left no {path}");
     }
 
-    /// <summary>True when the installed versions are the pinned ones (the marker is written after a successful install).</summary>
+    static string Manifest => Repository.PathOf(Path.Combine("tests", "npm-tools", "package.json"));
+
+    static string LockFile => Repository.PathOf(Path.Combine("tests", "npm-tools", "package-lock.json"));
+
+    /// <summary>True when the installed tree is the locked one (the marker, the lock file's text, is written after a successful install).</summary>
     static bool Installed() =>
-        File.Exists(Marker) && File.ReadAllText(Marker).Trim() == string.Join(' ', Packages);
+        File.Exists(Marker) && File.ReadAllText(Marker) == File.ReadAllText(LockFile);
 
     static string Marker => Path.Combine(Prefix, "installed.txt");
 
+    /// <summary>
+    /// <c>npm ci</c> of the locked tree into <see cref="Prefix"/>; a failed attempt (the registry
+    /// did not answer, or answered wrongly, for a moment) is tried again, three attempts in all.
+    /// </summary>
     static async Task Install()
     {
         Directory.CreateDirectory(Prefix);
-        var info = new ProcessStartInfo("npm")
+        File.Delete(Marker);
+        File.Copy(Manifest, Path.Combine(Prefix, "package.json"), overwrite: true);
+        File.Copy(LockFile, Path.Combine(Prefix, "package-lock.json"), overwrite: true);
+        var failures = new List<string>();
+        for (var attempt = 1; attempt <= 3; attempt++)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Prefix,
-        };
-        foreach (var arg in new[] { "install", "--prefix", Prefix, "--no-audit", "--no-fund", "--no-save", "--loglevel=error" }.Concat(Packages))
-        {
-            info.ArgumentList.Add(arg);
+            var info = new ProcessStartInfo("npm")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = Prefix,
+            };
+            foreach (var arg in (string[])["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var process = Process.Start(info) ?? throw new InvalidOperationException("npm did not start (is node installed?)");
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(8));
+            await process.WaitForExitAsync(deadline.Token);
+            if (process.ExitCode == 0)
+            {
+                await File.WriteAllTextAsync(Marker, await File.ReadAllTextAsync(LockFile));
+                return;
+            }
+
+            failures.Add($"attempt {attempt}: exit {process.ExitCode}\n{await output}\n{await error}");
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("npm did not start (is node installed?)");
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(8));
-        await process.WaitForExitAsync(deadline.Token);
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"npm install {string.Join(' ', Packages)} failed (exit {process.ExitCode}):\n{await output}\n{await error}");
-        }
-
-        await File.WriteAllTextAsync(Marker, string.Join(' ', Packages));
+        throw new InvalidOperationException($"npm ci of tests/npm-tools ({string.Join(' ', Packages)}) failed three times:\n{string.Join('\n', failures)}");
     }
 
     /// <summary>Runs a tool with its output captured; never asks the network for anything but what the tool itself needs offline.</summary>
