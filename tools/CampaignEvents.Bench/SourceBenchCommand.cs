@@ -44,8 +44,16 @@ public static class SourceBenchCommand
         var rate = new Option<int>("--rate") { Description = "Updates per second at the source.", DefaultValueFactory = _ => 2_000 };
         var seconds = new Option<int>("--seconds") { Description = "How long to keep the rate.", DefaultValueFactory = _ => 60 };
         var rows = new Option<int>("--rows") { Description = "Contacts the updates are spread over.", DefaultValueFactory = _ => 10_000 };
-        var command = new Command("streaming", "p50/p99 time from source commit to local apply at a sustained rate of updates (source + sync roles).") { rate, seconds, rows };
-        command.SetAction((parse, cancel) => Failures.Guard(() => RunStreaming(parse.GetValue(rate), parse.GetValue(seconds), parse.GetValue(rows), cancel)));
+        var perTransaction = new Option<int>("--per-transaction") { Description = "Updates committed together in one source transaction, 1 to 1000; 1 with a --rate above what the source commits measures at the highest rate one connection commits.", DefaultValueFactory = _ => 20 };
+        perTransaction.Validators.Add(result =>
+        {
+            if (result.GetValue(perTransaction) is < 1 or > 1_000)
+            {
+                result.AddError("--per-transaction must be between 1 and 1000");
+            }
+        });
+        var command = new Command("streaming", "p50/p99 time from source commit to local apply at a sustained rate of updates (source + sync roles).") { rate, seconds, rows, perTransaction };
+        command.SetAction((parse, cancel) => Failures.Guard(() => RunStreaming(parse.GetValue(rate), parse.GetValue(seconds), parse.GetValue(rows), parse.GetValue(perTransaction), cancel)));
         return command;
     }
 
@@ -194,7 +202,7 @@ public static class SourceBenchCommand
             TargetTable.Invariant($"COPY of the same {count:N0} rows {reference.TotalSeconds:0.0} s"),
             TargetTable.AtMost(ratio, 1.5));
 
-    static async Task<int> RunStreaming(int rate, int seconds, int rowCount, CancellationToken cancel)
+    static async Task<int> RunStreaming(int rate, int seconds, int rowCount, int perTransaction, CancellationToken cancel)
     {
         await using var world = await BenchWorld.Create("stream", cancel);
         var campaigns = await world.SeedSource(1, rowCount, cancel);
@@ -241,7 +249,7 @@ public static class SourceBenchCommand
         }
 
         Console.WriteLine(syncPresent
-            ? $"measuring source commit -> local apply, {rate}/s for {seconds} s over {rowCount:N0} contacts"
+            ? $"measuring source commit -> local apply, {rate}/s for {seconds} s over {rowCount:N0} contacts, {perTransaction} per source transaction"
             : $"the sync consumer applied nothing: measuring source commit -> delivery from RabbitMQ instead, {rate}/s for {seconds} s");
 
         var committed = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
@@ -252,9 +260,8 @@ public static class SourceBenchCommand
         var started = Stopwatch.GetTimestamp();
         await using (var connection = await world.Source.OpenConnectionAsync(cancel))
         {
-            // transactions of up to 20 updates keep the rate reachable on two shared cores
-            const int PerTransaction = 20;
-            for (long seq = 0; seq < total; seq += PerTransaction)
+            // by default transactions of up to 20 updates keep the rate reachable on two shared cores
+            for (long seq = 0; seq < total; seq += perTransaction)
             {
                 var due = started + (long)(seq / (double)rate * Stopwatch.Frequency);
                 var wait = due - Stopwatch.GetTimestamp();
@@ -263,7 +270,7 @@ public static class SourceBenchCommand
                     await Task.Delay(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), cancel);
                 }
 
-                var n = (int)Math.Min(PerTransaction, total - seq);
+                var n = (int)Math.Min(perTransaction, total - seq);
                 var seqs = Enumerable.Range(0, n).Select(i => seq + i).ToArray();
                 var targets = seqs.Select(s => ids[(int)(s % ids.Length)]).ToArray();
                 await connection.ExecuteAsync(
@@ -317,7 +324,7 @@ public static class SourceBenchCommand
         // saw the row's seq locally (or the probe got it from RabbitMQ: then the target is not measured)
         new TargetTable()
             .Add(
-                TargetTable.Invariant($"streaming p99 < 100 ms, source commit → local apply at {rate:N0} changes/s"),
+                TargetTable.Invariant($"streaming p99 < 100 ms, source commit → local apply at {rate:N0} changes/s, {perTransaction} per transaction"),
                 TargetTable.Invariant($"p99 {Pct(0.99):0.0} ms (p50 {Pct(0.50):0.0}, max {latencies[^1]:0.0}; {(syncPresent ? "commit -> local apply, seen by a 5 ms poller" : measured)})"),
                 TargetTable.Invariant($"rate reached at the source {achieved:N0}/s, {latencies.Length:N0} changes observed"),
                 syncPresent ? TargetTable.Below(Pct(0.99), 100) : Verdict.NotMeasured)

@@ -33,6 +33,9 @@ internal static class Failures
         MigrationException m => $"migration {m.Message}",
         OptionsValidationException o => $"setting {Hosting.SettingsCatalog.SectionOf(o.OptionsType)}: {string.Join("; ", o.Failures)}",
         OperationCanceledException => "cancelled",
+        // a fresh local database nobody migrated, or a source table setting that names no table
+        PostgresException { SqlState: PostgresErrorCodes.UndefinedTable } pg =>
+            $"{pg.MessageText} ({pg.SqlState}): run campaign-events migrate for the local database of ConnectionStrings:Contacts, or check Source:CampaignsTable and Source:ContactsTable",
         // the metrics port was free when the settings were read and taken before the listener bound it
         InvalidOperationException { InnerException: System.Net.HttpListenerException h } when e.Message.Contains("Prometheus", StringComparison.Ordinal) =>
             $"setting Observability:MetricsPort: the metrics endpoint cannot listen ({h.Message}); set Observability__MetricsPort to a free port, or 0",
