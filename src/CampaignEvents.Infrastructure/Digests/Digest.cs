@@ -18,12 +18,14 @@ public static class Digest
     public const int BucketCount = BucketMask + 1;
 
     /// <summary>
-    /// SQL that is true when a phone is shaped like E.164 (+, a digit 1-9, up to 15 digits), so
-    /// PostgreSQL may hash it as it is. String functions, not a regular expression: a regex per row
-    /// costs about as much as the whole digest scan.
+    /// SQL that is true when a phone is shaped like E.164 (+, a digit 1-9, up to 15 digits in all,
+    /// ASCII only), so PostgreSQL may hash it as it is. A byte count and one anchored regular
+    /// expression: measured on 1M rows, about 0.35 s cheaper than the string functions it replaced
+    /// (left, substr, length, ltrim), which cost more than the rest of the row's checks
+    /// (docs/benchmarks.md). Regular-expression ranges are code points, so [0-9] is ASCII only.
     /// </summary>
     public static string LooksLikeE164(string column) =>
-        $"coalesce(left({column}, 1) = '+' AND substr({column}, 2, 1) BETWEEN '1' AND '9' AND length({column}) BETWEEN 3 AND 16 AND ltrim(substr({column}, 2), '0123456789') = '', false)";
+        $"coalesce(octet_length({column}) BETWEEN 3 AND 16 AND {column} ~ '^\\+[1-9][0-9]+$', false)";
 
     /// <summary>The bucket a sub-bucket belongs to.</summary>
     public static int BucketOf(int subBucket) => subBucket & BucketMask;
