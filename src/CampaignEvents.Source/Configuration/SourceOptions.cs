@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using CampaignEvents.Source.Publishing;
 
 namespace CampaignEvents.Source.Configuration;
 
@@ -67,9 +68,12 @@ public sealed class SourceOptions
     /// A published <c>ContactChangeBatch</c> is also cut at this many bytes of estimated JSON (phone,
     /// metadata and fixed fields of each change), far below RabbitMQ's maximum message size
     /// (128 MiB by default in 3.10), so a batch of large metadata is never refused by the broker.
+    /// The default keeps a snapshot message under .NET's large-object threshold (85,000 bytes), so
+    /// the adapter and the consumer free its body young instead of piling it up in the large-object
+    /// heap until a full collection (docs/adr/0020). A single change larger than this goes alone.
     /// </summary>
-    [Range(1024 * 1024, 100 * 1024 * 1024)]
-    public long MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+    [Range(16 * 1024, 100 * 1024 * 1024)]
+    public long MaxBatchBytes { get; set; } = ChangePublisher.DefaultMaxBatchBytes;
 
     /// <summary>
     /// Largest metadata object published, in UTF-8 bytes of its JSON as the bus writes it; a larger

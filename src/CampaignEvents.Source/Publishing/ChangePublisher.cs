@@ -33,8 +33,8 @@ internal interface IEventSink
 /// </remarks>
 internal sealed class ChangePublisher(IEventSink sink, int batchSize, int maxInFlight, TimeSpan confirmTimeout, long maxBatchBytes = ChangePublisher.DefaultMaxBatchBytes)
 {
-    /// <summary>The default of Source:MaxBatchBytes.</summary>
-    public const long DefaultMaxBatchBytes = 4 * 1024 * 1024;
+    /// <summary>The default of Source:MaxBatchBytes: 64 KiB, under the large-object threshold (docs/adr/0020).</summary>
+    public const long DefaultMaxBatchBytes = 64 * 1024;
 
     /// <summary>
     /// Estimated JSON of one change besides its phone and metadata: event id, campaign id, version,
