@@ -39,6 +39,17 @@ public sealed class BenchSyncOptionTests
         Assert.DoesNotContain("   at ", result.Output + result.Error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1001")]
+    public async Task Streaming_names_a_bad_per_transaction_in_one_line_before_any_server_is_used(string value)
+    {
+        var result = await CliProcess.Run(["streaming", "--per-transaction", value], NoServer, program: CliProcess.BenchDll);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal($"error: option --per-transaction is {value}: give 1 to 1000", result.Error.Trim());
+    }
+
     [Fact]
     public void Consumer_processes_connect_first_to_one_node_after_another()
     {

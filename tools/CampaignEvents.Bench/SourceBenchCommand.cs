@@ -45,13 +45,6 @@ public static class SourceBenchCommand
         var seconds = new Option<int>("--seconds") { Description = "How long to keep the rate.", DefaultValueFactory = _ => 60 };
         var rows = new Option<int>("--rows") { Description = "Contacts the updates are spread over.", DefaultValueFactory = _ => 10_000 };
         var perTransaction = new Option<int>("--per-transaction") { Description = "Updates committed together in one source transaction, 1 to 1000; 1 with a --rate above what the source commits measures at the highest rate one connection commits.", DefaultValueFactory = _ => 20 };
-        perTransaction.Validators.Add(result =>
-        {
-            if (result.GetValue(perTransaction) is < 1 or > 1_000)
-            {
-                result.AddError("--per-transaction must be between 1 and 1000");
-            }
-        });
         var command = new Command("streaming", "p50/p99 time from source commit to local apply at a sustained rate of updates (source + sync roles).") { rate, seconds, rows, perTransaction };
         command.SetAction((parse, cancel) => Failures.Guard(() => RunStreaming(parse.GetValue(rate), parse.GetValue(seconds), parse.GetValue(rows), parse.GetValue(perTransaction), cancel)));
         return command;
@@ -204,6 +197,11 @@ public static class SourceBenchCommand
 
     static async Task<int> RunStreaming(int rate, int seconds, int rowCount, int perTransaction, CancellationToken cancel)
     {
+        if (perTransaction is < 1 or > 1_000)
+        {
+            throw new SettingsException($"option --per-transaction is {perTransaction}: give 1 to 1000");
+        }
+
         await using var world = await BenchWorld.Create("stream", cancel);
         var campaigns = await world.SeedSource(1, rowCount, cancel);
         var ids = await world.SourceIds(cancel);
