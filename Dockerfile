@@ -15,15 +15,21 @@ COPY src/CampaignEvents.Sync/CampaignEvents.Sync.csproj src/CampaignEvents.Sync/
 COPY src/CampaignEvents.Source/CampaignEvents.Source.csproj src/CampaignEvents.Source/
 COPY src/CampaignEvents.Reconciliation/CampaignEvents.Reconciliation.csproj src/CampaignEvents.Reconciliation/
 COPY src/CampaignEvents.Cli/CampaignEvents.Cli.csproj src/CampaignEvents.Cli/
-RUN dotnet restore src/CampaignEvents.Cli/CampaignEvents.Cli.csproj
+# self-contained and ahead-of-time compiled with the runtime as one composite image (ReadyToRun),
+# for the image's architecture, so a command starts without JIT-compiling most of its code first
+# (docs/adr/0021); -a takes Docker's amd64/arm64
+ARG TARGETARCH=amd64
+RUN dotnet restore src/CampaignEvents.Cli/CampaignEvents.Cli.csproj -a "$TARGETARCH" -p:SelfContained=true -p:PublishReadyToRun=true
 # then the rest
 COPY database/ database/
 COPY src/ src/
 # the build context has no .git: the commit comes in as an argument (InformationalVersion <Version of Directory.Build.props>+<commit>)
 ARG SOURCE_COMMIT=""
-RUN dotnet publish src/CampaignEvents.Cli -c Release -o /app --no-restore -p:SourceRevisionId="${SOURCE_COMMIT}"
+RUN dotnet publish src/CampaignEvents.Cli -c Release -a "$TARGETARCH" --self-contained -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=true \
+    -o /app --no-restore -p:SourceRevisionId="${SOURCE_COMMIT}"
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0 AS runtime
+# the program carries its runtime: the base image only needs what the runtime needs of the system
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS runtime
 ARG SOURCE_COMMIT=""
 # the image label; equal to Version of Directory.Build.props (VersionTests checks it)
 ARG VERSION=0.3.0-dev

@@ -8,8 +8,11 @@ repo="$(cd "$here/.." && pwd)"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 bash "$here/up.sh"
-dotnet build "$repo/src/CampaignEvents.Cli" -c Release -v quiet -nologo -clp:NoSummary
-cli="$repo/src/CampaignEvents.Cli/bin/Release/net10.0/campaign-events"
+# published for this machine and ahead-of-time compiled (ReadyToRun), as the image is: a command
+# starts without JIT-compiling most of its code first (docs/adr/0021)
+dotnet publish "$repo/src/CampaignEvents.Cli" -c Release --use-current-runtime --self-contained false \
+  -p:PublishReadyToRun=true -o "$repo/bin" -v quiet -nologo -clp:NoSummary
+cli="$repo/bin/campaign-events"
 # as the owner and the broker's administrator: the schema with its grants, the whole topology
 source "$here/env.sh" owner
 "$cli" migrate --topology

@@ -25,6 +25,43 @@ static class ProcStat
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
+    /// <summary>
+    /// User plus system CPU seconds of every process named <paramref name="command"/> (its <c>comm</c>,
+    /// e.g. <c>postgres</c>, <c>beam.smp</c>) so far, with the CPU of the children each has waited for
+    /// (so PostgreSQL's backends that ended, which the postmaster reaped, still count); null when
+    /// <c>/proc</c> cannot be read.
+    /// </summary>
+    public static double? CpuSecondsOf(string command)
+    {
+        if (!Directory.Exists("/proc"))
+        {
+            return null;
+        }
+
+        long ticks = 0;
+        foreach (var dir in SafeDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                || Read($"/proc/{pid}/stat") is not { } stat)
+            {
+                continue;
+            }
+
+            var open = stat.IndexOf('(', StringComparison.Ordinal);
+            var close = stat.LastIndexOf(')');
+            if (open < 0 || close < open || stat[(open + 1)..close] != command)
+            {
+                continue;
+            }
+
+            // utime, stime, cutime, cstime: fields 14 to 17, counted after the command name
+            var fields = stat[(close + 2)..].Split(' ');
+            ticks += fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
+        }
+
+        return ticks / TicksPerSecond;
+    }
+
     /// <summary>The busy and total CPU seconds of the whole machine (all cores) so far.</summary>
     public static (double Busy, double Total)? Machine()
     {

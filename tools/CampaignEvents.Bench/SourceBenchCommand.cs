@@ -128,9 +128,12 @@ public static class SourceBenchCommand
 
         var reference = await world.CopyReference(campaigns, count, cancel);
         Console.WriteLine($"reference: binary COPY of the same rows into the local shape: {reference.TotalSeconds:0.0} s ({count / reference.TotalSeconds:N0} rows/s)");
+        Console.WriteLine($"  {world.CopyCpu}");
 
         var environment = world.Settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
         var logFile = Path.Combine(Path.GetTempPath(), $"campaign-events-bench-initial-sync-{Environment.ProcessId}.log");
+        var cpuBefore = CpuSample.Take();
+        CpuSample? cpuAfter = null;
         var clock = Stopwatch.StartNew();
         TimeSpan? applied = null;
         double? peak;
@@ -153,6 +156,7 @@ public static class SourceBenchCommand
                 if (last >= count)
                 {
                     applied = clock.Elapsed;
+                    cpuAfter = CpuSample.Take(process.Id);
                     break;
                 }
 
@@ -181,6 +185,12 @@ public static class SourceBenchCommand
         Console.WriteLine(applied is { } a2
             ? $"process start -> last row applied locally: {a2.TotalSeconds:0.0} s ({count / a2.TotalSeconds:N0} rows/s, {ratio:0.00}x COPY)"
             : $"local apply did not complete: {problem}");
+        if (applied is { } a3 && cpuAfter is not null)
+        {
+            // the profile of the limit: what the pipeline's CPU allows on these cores, beside the COPY's
+            Console.WriteLine($"  {CpuSample.Describe("campaign-events process", cpuBefore, cpuAfter, a3, reference)}");
+        }
+
         InitialSyncTarget("campaign-events process start", applied, ratio, count, reference)
             .PeakRss("the `campaign-events run --role source --role sync` process", peak)
             .Print(Console.Out);
@@ -255,6 +265,7 @@ public static class SourceBenchCommand
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var watcher = syncPresent ? world.WatchLocalSeq(appliedAt, stop.Token) : Task.CompletedTask;
         var total = rate * seconds;
+        var cpuBefore = CpuSample.Take();
         var started = Stopwatch.GetTimestamp();
         await using (var connection = await world.Source.OpenConnectionAsync(cancel))
         {
@@ -282,7 +293,11 @@ public static class SourceBenchCommand
             }
         }
 
-        var achieved = total / Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var steady = Stopwatch.GetElapsedTime(started);
+        var achieved = total / steady.TotalSeconds;
+
+        // where the cores went while the rate was kept (this bench hosts the adapter and the consumer)
+        var cpu = CpuSample.Describe(null, cpuBefore, CpuSample.Take(), steady);
         var ends = syncPresent ? appliedAt : delivered;
         var drain = Stopwatch.StartNew();
         while (ends.Count < total * 0.999 && drain.Elapsed < TimeSpan.FromSeconds(60))
@@ -317,6 +332,7 @@ public static class SourceBenchCommand
         var measured = syncPresent ? "commit -> local apply" : "commit -> delivered from RabbitMQ";
         Console.WriteLine($"{measured}: p50 {Pct(0.50):0.0} ms, p99 {Pct(0.99):0.0} ms, max {latencies[^1]:0.0} ms");
         LatencyHistogram.Print(LatencyHistogram.Count(latencies), Console.Out);
+        Console.WriteLine($"while the rate was kept: {cpu} (this bench hosts the adapter, the consumer and the updates)");
 
         // the clock starts when the UPDATE's commit returned to the bench and stops when the 5 ms poller
         // saw the row's seq locally (or the probe got it from RabbitMQ: then the target is not measured)
@@ -410,6 +426,9 @@ public static class SourceBenchCommand
             await copy.CompleteAsync(cancel);
         }
 
+        /// <summary>Where the CPU of the last <see cref="CopyReference"/> went (<see cref="CpuSample.Describe"/>).</summary>
+        public string? CopyCpu { get; private set; }
+
         public async Task<TimeSpan> CopyReference(Guid[] campaigns, int count, CancellationToken cancel)
         {
             await using var connection = new NpgsqlConnection(reference.ConnectionString);
@@ -420,9 +439,11 @@ public static class SourceBenchCommand
             }
 
             await Settle(cancel);
+            var cpu = CpuSample.Take();
             var clock = Stopwatch.StartNew();
             await Copy(connection, campaigns, count, cancel);
             var elapsed = clock.Elapsed;
+            CopyCpu = CpuSample.Describe(null, cpu, CpuSample.Take(), elapsed);
 
             // measured: its autovacuum would otherwise run inside the pipeline's clock
             await connection.CloseAsync();

@@ -23,6 +23,26 @@ static class Preflight
         // every setting first, before any server is asked: a wrong one is the same line as in any other command
         var rabbit = Validate(configuration, roles);
 
+        // the broker is asked while the databases are (most of either is waiting on its server); a
+        // database's failure is still the line printed, at once, as when they were asked one after the other
+        using var dropBroker = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var broker = Broker(rabbit, dropBroker.Token);
+        try
+        {
+            await Databases(configuration, roles, sourceShape, cancel);
+        }
+        catch
+        {
+            await dropBroker.CancelAsync();
+            await broker.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+
+        await broker;
+    }
+
+    static async Task Databases(IConfiguration configuration, IReadOnlyCollection<Role> roles, bool sourceShape, CancellationToken cancel)
+    {
         // every role keeps something in the local database (the source adapter its snapshot state)
         await Database(configuration, DatabaseSettings.Contacts, cancel);
 
@@ -34,7 +54,10 @@ static class Preflight
                 await SourcePreflight.CheckAsync(configuration, cancel);
             }
         }
+    }
 
+    static async Task Broker(RabbitMqOptions rabbit, CancellationToken cancel)
+    {
         await using var connection = await BrokerConnection.Open(rabbit, "campaign-events preflight", cancel);
     }
 

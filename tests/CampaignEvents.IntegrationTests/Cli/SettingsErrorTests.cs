@@ -69,6 +69,22 @@ public sealed class SettingsErrorTests(IsolatedSourceDatabase empty) : IClassFix
     }
 
     [Fact]
+    public async Task With_the_database_and_the_broker_both_wrong_run_names_the_database_first()
+    {
+        // the preflight asks both at once; the line is still the database's, as when asked in turn
+        var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Contacts"] = $"Host=127.0.0.1;Port={empty.Connection.Port};Database=no_such_db;Username={empty.Connection.Username};Password={Secret}",
+            ["Observability__MetricsPort"] = "0",
+            ["Observability__HealthPort"] = "0",
+            ["RabbitMq__Password"] = Secret,
+        });
+
+        AssertOneLineError(result, "ConnectionStrings:Contacts");
+        Assert.DoesNotContain("RabbitMq", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_broker_vhost_that_does_not_exist_stops_run_with_one_line()
     {
         var result = await CliProcess.Run(["run", "--role", "sync"], new Dictionary<string, string?>

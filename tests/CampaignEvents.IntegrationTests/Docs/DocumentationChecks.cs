@@ -18,6 +18,8 @@ static partial class DocumentationChecks
         ".stack/",                      // infra/up.sh: the servers' state
         "TestResults/",                 // the test command writes the fault matrix table there
         "src/CampaignEvents.Cli/bin/",  // the build output
+        "bin/",                         // infra/demo.sh publishes the program there
+        "artifacts/",                   // the published program of the benchmarks (README: Benchmarks)
         "./nupkg",                      // dotnet pack -o ./nupkg (Quick start)
     ];
 
