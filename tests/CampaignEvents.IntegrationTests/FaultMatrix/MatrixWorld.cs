@@ -95,14 +95,30 @@ sealed class MatrixWorld : IAsyncDisposable
     /// <summary>Contact changes the adapter published so far, duplicates included.</summary>
     public long Published => published.Items;
 
+    /// <summary>
+    /// What the roles wrote, for a failure's message: each role's last lines, each line cut short,
+    /// so one role's stack traces (a line of several KB each) do not hide what another said.
+    /// </summary>
     public string Log
     {
         get
         {
+            string all;
             lock (log)
             {
-                return log.Length > 20_000 ? log.ToString(log.Length - 20_000, 20_000) : log.ToString();
+                all = log.ToString();
             }
+
+            var text = new StringBuilder();
+            foreach (var role in all.Split('\n', StringSplitOptions.RemoveEmptyEntries).GroupBy(l => l[..Math.Max(0, l.IndexOf(':', StringComparison.Ordinal))]))
+            {
+                foreach (var line in role.TakeLast(30))
+                {
+                    text.AppendLine(line.Length > 700 ? $"{line[..700]} …" : line.TrimEnd('\r'));
+                }
+            }
+
+            return text.ToString();
         }
     }
 
