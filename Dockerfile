@@ -44,7 +44,7 @@ LABEL org.opencontainers.image.title="campaign-events" \
       org.opencontainers.image.documentation="README.md (Containers)"
 WORKDIR /app
 COPY --from=build /app ./
-# the runtime images carry the unprivileged user "app"
+# the .NET base images (runtime-deps too) carry the unprivileged user "app"
 USER app
 ENV DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     Observability__ListenAddress=0.0.0.0 \
