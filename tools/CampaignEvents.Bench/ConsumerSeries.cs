@@ -229,10 +229,9 @@ sealed class ConsumerSeries(CampaignEventsProgram cli, NpgsqlConnectionStringBui
         return list.All(v => v is not null) ? list.Sum() : null;
     }
 
-    static double? Delta(double? before, double? after) => before is { } b && after is { } a ? a - b : null;
+    static double? Delta(double? before, double? after) => CpuSample.Delta(before, after);
 
-    // differences of CPU counters read at slightly different moments may come out a hair below 0
-    static string Seconds(double? value) => value is { } v ? Math.Max(0, v).ToString("0.0", CultureInfo.InvariantCulture) : "?";
+    static string Seconds(double? value) => CpuSample.Seconds(value);
 
     static void Print(Result r)
     {

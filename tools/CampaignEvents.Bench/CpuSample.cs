@@ -44,8 +44,9 @@ sealed record CpuSample(double? Program, double? Postgres, double? Broker, doubl
             $"CPU seconds over the {wall.TotalSeconds:0.0} s ({cores} cores: {wall.TotalSeconds * cores:0.0}): {string.Join(", ", parts.Select(p => $"{p.Name} {Seconds(p.Seconds)}"))}, rest of the machine {Seconds(rest)}, idle {Seconds(idle)}; the {Seconds(busy)} busy CPU seconds need at least {Seconds(floor)} s on {cores} cores{ratio}");
     }
 
-    static double? Delta(double? before, double? after) => before is { } b && after is { } a ? a - b : null;
+    /// <summary>The difference of two counters, or null when either is unknown.</summary>
+    internal static double? Delta(double? before, double? after) => before is { } b && after is { } a ? a - b : null;
 
-    // counters read at slightly different moments may differ by a hair below 0
-    static string Seconds(double? value) => value is { } v ? Math.Max(0, v).ToString("0.0", CultureInfo.InvariantCulture) : "?";
+    /// <summary>Seconds with one decimal, "?" when unknown; counters read at slightly different moments may differ by a hair below 0.</summary>
+    internal static string Seconds(double? value) => value is { } v ? Math.Max(0, v).ToString("0.0", CultureInfo.InvariantCulture) : "?";
 }

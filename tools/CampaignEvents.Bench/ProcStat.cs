@@ -20,8 +20,7 @@ static class ProcStat
             return null;
         }
 
-        // the command name may hold spaces and parentheses: fields are counted after the last ')'
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var fields = FieldsAfterName(stat);
         return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
     }
 
@@ -39,10 +38,9 @@ static class ProcStat
         }
 
         long ticks = 0;
-        foreach (var dir in SafeDirectories("/proc"))
+        foreach (var pid in Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                || Read($"/proc/{pid}/stat") is not { } stat)
+            if (Read($"/proc/{pid}/stat") is not { } stat)
             {
                 continue;
             }
@@ -54,9 +52,8 @@ static class ProcStat
                 continue;
             }
 
-            // utime, stime, cutime, cstime: fields 14 to 17, counted after the command name
-            var fields = stat[(close + 2)..].Split(' ');
-            ticks += fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
+            // utime, stime, cutime, cstime: fields 14 to 17
+            ticks += FieldsAfterName(stat).Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
         }
 
         return ticks / TicksPerSecond;
@@ -106,10 +103,9 @@ static class ProcStat
     public static IReadOnlyList<int> RabbitNodes(IReadOnlyCollection<string> nodeNames)
     {
         var pids = new List<int>();
-        foreach (var dir in SafeDirectories("/proc"))
+        foreach (var pid in Pids())
         {
-            if (!int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                || Read($"/proc/{pid}/comm")?.Trim() != "beam.smp")
+            if (Read($"/proc/{pid}/comm")?.Trim() != "beam.smp")
             {
                 continue;
             }
@@ -126,6 +122,15 @@ static class ProcStat
 
     /// <summary>The load average line of the machine ("1.86 8.93 11.05"), or "?".</summary>
     public static string LoadAverage() => string.Join(' ', (Read("/proc/loadavg") ?? "? ? ?").Split(' ').Take(3));
+
+    /// <summary>The processes listed in <c>/proc</c> (those gone meanwhile read as null later).</summary>
+    static IEnumerable<int> Pids() =>
+        SafeDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0)
+            .Where(pid => pid > 0);
+
+    /// <summary>The fields of a <c>/proc/*/stat</c> line from the state on: the command name may hold spaces and parentheses, so they are counted after the last ')'.</summary>
+    static string[] FieldsAfterName(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
 
     static IEnumerable<string> SafeDirectories(string path)
     {
