@@ -68,15 +68,15 @@ sealed class ConsumerSeries(CampaignEventsProgram cli, NpgsqlConnectionStringBui
     {
         await SyncBenchCommand.Truncate(dataSource);
         var messages = SyncBenchCommand.Messages(rows, batchSize);
-        var messagesPerBatch = Math.Max(1, 10_000 / batchSize);
         var consumers = new List<ConsumerProcess>();
         try
         {
             for (var i = 0; i < count; i++)
             {
+                var environment = SyncBenchCommand.ConsumerLimits(batchSize).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value);
                 consumers.Add(ConsumerProcess.Start(
                     cli,
-                    new Dictionary<string, string>
+                    new Dictionary<string, string>(environment)
                     {
                         ["ConnectionStrings__Contacts"] = database.ConnectionString,
                         ["RabbitMq__Hosts"] = broker.HostListFrom(i),
@@ -84,8 +84,6 @@ sealed class ConsumerSeries(CampaignEventsProgram cli, NpgsqlConnectionStringBui
                         ["RabbitMq__VirtualHost"] = vhost,
                         ["RabbitMq__Username"] = rabbit.Username,
                         ["RabbitMq__Password"] = rabbit.Password,
-                        ["Sync__BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture),
-                        ["Sync__PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture),
                         ["Logging__LogLevel__Default"] = "Warning",
                     },
                     Path.Combine(logs, $"{broker.Nodes.Count}-nodes-{count}-consumers-{i + 1}.log")));

@@ -241,10 +241,11 @@ public static class SyncBenchCommand
     /// </summary>
     static async Task<(TimeSpan Done, TimeSpan Published)> EndToEnd(BenchEnvironment world, NpgsqlConnectionStringBuilder database, NpgsqlDataSource dataSource, List<Row> rows, int perMessage, CancellationToken cancel)
     {
-        var messagesPerBatch = perMessage == 1 ? 100 : Math.Max(1, 10_000 / perMessage);
         var settings = world.HostSettings(database);
-        settings["Sync:BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture);
-        settings["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture);
+        foreach (var (key, value) in ConsumerLimits(perMessage))
+        {
+            settings[key] = value;
+        }
 
         // the upstream publisher is not under test: its JSON is built before the clock starts, so
         // it does not take the two cores from the path that is measured (an upstream system runs elsewhere)
@@ -275,6 +276,21 @@ public static class SyncBenchCommand
         {
             await host.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The sync consumer's batch and prefetch for messages of <paramref name="perMessage"/> changes,
+    /// the same for the in-process host and the consumer processes: single changes in the
+    /// defaults' batches of 100 messages (prefetch 400), larger messages about 10,000 changes a batch.
+    /// </summary>
+    internal static Dictionary<string, string> ConsumerLimits(int perMessage)
+    {
+        var messagesPerBatch = perMessage == 1 ? 100 : Math.Max(1, 10_000 / perMessage);
+        return new Dictionary<string, string>
+        {
+            ["Sync:BatchMessageLimit"] = messagesPerBatch.ToString(CultureInfo.InvariantCulture),
+            ["Sync:PrefetchCount"] = (messagesPerBatch * 4).ToString(CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>Publishes pre-built bodies, persistent, with publisher confirms; returns the clock's time when the last was confirmed.</summary>
