@@ -30,6 +30,23 @@ public sealed class CpuSampleTests
     }
 
     [Fact]
+    public void The_resident_set_of_a_process_is_its_anonymous_file_backed_and_shared_parts()
+    {
+        var parts = ProcStat.Rss(Environment.ProcessId);
+        var status = File.ReadAllLines($"/proc/{Environment.ProcessId}/status");
+        var rss = long.Parse(status.Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
+
+        Assert.NotNull(parts);
+        Assert.True(parts.AnonMiB > 0 && parts.FileMiB > 0, parts.Describe());
+        // the kernel's VmRSS is the sum of the three (read a moment apart: the heap may move a little)
+        Assert.InRange(parts.TotalMiB, rss * 0.8, rss * 1.2);
+        Assert.Null(ProcStat.Rss(int.MaxValue));
+        Assert.Same(parts, RssParts.Larger(parts, parts with { AnonMiB = 0 }));
+        Assert.Same(parts, RssParts.Larger(null, parts));
+        Assert.StartsWith("10 MiB = anonymous 6 MiB", new RssParts(6, 3, 1).Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_floor_is_the_machines_busy_seconds_over_its_cores()
     {
         var cores = Environment.ProcessorCount;

@@ -82,6 +82,29 @@ static class ProcStat
     }
 
     /// <summary>
+    /// What a process's resident set is made of now (MiB, from <c>/proc/&lt;pid&gt;/status</c>):
+    /// anonymous memory (the GC heap, native allocations, stacks), file-backed pages (the program's
+    /// and the runtime's mapped code) and shared memory (the runtime maps executable memory twice,
+    /// writable and executable, through it); null when unreadable.
+    /// </summary>
+    public static RssParts? Rss(int pid)
+    {
+        var lines = Read($"/proc/{pid}/status")?.Split('\n');
+        if (lines is null)
+        {
+            return null;
+        }
+
+        double? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line[(name.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0
+            : null;
+
+        return Field("RssAnon") is { } anon && Field("RssFile") is { } file && Field("RssShmem") is { } shmem
+            ? new RssParts(anon, file, shmem)
+            : null;
+    }
+
+    /// <summary>
     /// Resets this process's peak resident set (VmHWM) to its current RSS (Linux: "5" into
     /// <c>/proc/self/clear_refs</c>), so a later <see cref="PeakRssMiB"/> covers only what follows;
     /// false when the kernel did not allow it (the peak then covers the whole run).
@@ -155,4 +178,16 @@ static class ProcStat
             return null;
         }
     }
+}
+
+/// <summary>A resident set's parts in MiB: anonymous, file-backed, shared memory.</summary>
+sealed record RssParts(double AnonMiB, double FileMiB, double ShmemMiB)
+{
+    public double TotalMiB => AnonMiB + FileMiB + ShmemMiB;
+
+    /// <summary>The larger of two samples by their total.</summary>
+    public static RssParts? Larger(RssParts? a, RssParts? b) => a is null ? b : b is null || a.TotalMiB >= b.TotalMiB ? a : b;
+
+    public string Describe() => TargetTable.Invariant(
+        $"{TotalMiB:0} MiB = anonymous {AnonMiB:0} MiB (the GC heap, native memory, stacks) + file-backed {FileMiB:0} MiB (the program's and the runtime's mapped code) + shared {ShmemMiB:0} MiB (executable memory, mapped writable and executable)");
 }

@@ -137,6 +137,7 @@ public static class SourceBenchCommand
         var clock = Stopwatch.StartNew();
         TimeSpan? applied = null;
         double? peak;
+        RssParts? largest = null;
         string? problem = null;
         await using (var process = ConsumerProcess.Start(program, environment, logFile, "source", "sync"))
         {
@@ -153,6 +154,7 @@ public static class SourceBenchCommand
                     // its metrics endpoint is not listening yet
                 }
 
+                largest = RssParts.Larger(largest, ProcStat.Rss(process.Id));
                 if (last >= count)
                 {
                     applied = clock.Elapsed;
@@ -189,6 +191,12 @@ public static class SourceBenchCommand
         {
             // the profile of the limit: what the pipeline's CPU allows on these cores, beside the COPY's
             Console.WriteLine($"  {CpuSample.Describe("campaign-events process", cpuBefore, cpuAfter, a3, reference)}");
+        }
+
+        if (largest is not null)
+        {
+            // the profile of the memory target: which part of the resident set a change can shrink
+            Console.WriteLine($"  the process's largest resident set sampled (every 100 ms): {largest.Describe()}");
         }
 
         InitialSyncTarget("campaign-events process start", applied, ratio, count, reference)
