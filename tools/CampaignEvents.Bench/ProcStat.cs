@@ -75,11 +75,7 @@ static class ProcStat
     }
 
     /// <summary>The peak resident set (VmHWM) of a process in MiB, or null.</summary>
-    public static double? PeakRssMiB(int pid)
-    {
-        var line = Read($"/proc/{pid}/status")?.Split('\n').FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0;
-    }
+    public static double? PeakRssMiB(int pid) => Read($"/proc/{pid}/status")?.Split('\n') is { } status ? StatusMiB(status, "VmHWM") : null;
 
     /// <summary>
     /// What a process's resident set is made of now (MiB, from <c>/proc/&lt;pid&gt;/status</c>):
@@ -89,20 +85,17 @@ static class ProcStat
     /// </summary>
     public static RssParts? Rss(int pid)
     {
-        var lines = Read($"/proc/{pid}/status")?.Split('\n');
-        if (lines is null)
-        {
-            return null;
-        }
-
-        double? Field(string name) => lines.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
-            ? long.Parse(line[(name.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0
-            : null;
-
-        return Field("RssAnon") is { } anon && Field("RssFile") is { } file && Field("RssShmem") is { } shmem
+        var status = Read($"/proc/{pid}/status")?.Split('\n');
+        return status is not null && StatusMiB(status, "RssAnon") is { } anon && StatusMiB(status, "RssFile") is { } file && StatusMiB(status, "RssShmem") is { } shmem
             ? new RssParts(anon, file, shmem)
             : null;
     }
+
+    /// <summary>A "Name:   1234 kB" line of <c>/proc/&lt;pid&gt;/status</c> in MiB, or null when it has none.</summary>
+    static double? StatusMiB(string[] status, string name) =>
+        status.FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal)) is { } line
+            ? long.Parse(line[(name.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0
+            : null;
 
     /// <summary>
     /// Resets this process's peak resident set (VmHWM) to its current RSS (Linux: "5" into
